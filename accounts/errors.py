@@ -1,0 +1,23 @@
+from postpay_portal.errors import DomainError
+
+
+class PostpayUnderReview(DomainError):
+    """R10: customers get this for a declined account too (R6)."""
+
+    code = "postpay_under_review"
+    status = 409
+    default_detail = "Your account is under review for postpaid ordering."
+
+
+class PostpayDeclined(DomainError):
+    """R10: staff only; never raised towards a customer."""
+
+    code = "postpay_declined"
+    status = 409
+    default_detail = "The account's permission to order postpaid subscriptions was declined."
+
+
+class PostpayPermissionReadOnly(DomainError):
+    code = "postpay_permission_read_only"
+    status = 400
+    default_detail = "The postpay permission of an account cannot be changed after it is created."

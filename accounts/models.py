@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+
+class PostpayPermission(models.TextChoices):
+    """R6: stored values and operator labels of "Work permit for postpaid"."""
+
+    NONE = "none", "Verification not performed"
+    UNDER_REVIEW = "under_review", "Approval required"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class AccountClass(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "account classes"
+
+    def __str__(self):
+        return self.name
+
+
+class Account(ConcurrentTransitionMixin, models.Model):
+    """A customer organisation. Its postpay permission only moves by transitions (R6, R7)."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True, default="")
+    account_class = models.ForeignKey(
+        AccountClass, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_accounts",
+        limit_choices_to={"is_staff": True},
+        help_text="The operator responsible for this account.",
+    )
+    postpay_permission = FSMField(
+        "Work permit for postpaid",
+        choices=PostpayPermission.choices,
+        default=PostpayPermission.NONE,
+        protected=True,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    # R7 transitions; each is called by a service that also writes the audit log (R29).
+    @transition(field=postpay_permission, source=PostpayPermission.NONE, target=PostpayPermission.UNDER_REVIEW)
+    def request_postpay_review(self):
+        """R9: the first gated order puts the account under review."""
+
+    @transition(field=postpay_permission, source=PostpayPermission.UNDER_REVIEW, target=PostpayPermission.APPROVED)
+    def grant_postpay(self):
+        """R15."""
+
+    @transition(field=postpay_permission, source=PostpayPermission.UNDER_REVIEW, target=PostpayPermission.DECLINED)
+    def refuse_postpay(self):
+        """R16."""
+
+    @transition(field=postpay_permission, source=PostpayPermission.NONE, target=PostpayPermission.APPROVED)
+    def preapprove_postpay(self):
+        """R7, R8: an operator creates the account pre-approved."""
+
+    @transition(field=postpay_permission, source="*", target=RETURN_VALUE(*PostpayPermission.values))
+    def override_postpay(self, to):
+        """R7: support's override of a final status (management command only)."""
+        return to
+
+
+class User(AbstractUser):
+    """A login. Customer users belong to exactly one account; operators belong to none."""
+
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+
+    @property
+    def is_customer(self):
+        return self.account_id is not None and not self.is_staff

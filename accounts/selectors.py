@@ -1,0 +1,19 @@
+from .models import Account
+
+
+def account_list():
+    return Account.objects.select_related("account_class", "manager")
+
+
+def account_get_for_user(*, user, account_id):
+    """An account the user may see: staff see all, a customer only their own (R31: else 404)."""
+    from postpay_portal.errors import NotFound
+
+    qs = account_list()
+    if not getattr(user, "is_staff", False):
+        if getattr(user, "account_id", None) != account_id:
+            raise NotFound("No such account.")
+    try:
+        return qs.get(pk=account_id)
+    except (Account.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such account.")

@@ -1,0 +1,157 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from audit.models import ObjectType
+from audit.services import audit_record, audited_transition
+from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+
+from .models import Account, AccountClass, PostpayPermission
+
+
+def _require_staff(actor):
+    if actor is not None and not getattr(actor, "is_staff", False):
+        raise PermissionDenied("Only operators may manage accounts.")
+
+
+def _clean_email(email):
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput.on("email", "Enter a valid e-mail address.")
+    return email
+
+
+def _clean_name(name):
+    name = (name or "").strip() if isinstance(name, str) else name
+    if not name or not isinstance(name, str):
+        raise InvalidInput.on("name", "A name is required.")
+    if len(name) > 200:
+        raise InvalidInput.on("name", "At most 200 characters.")
+    return name
+
+
+def account_create(*, actor, name, email="", account_class=None, manager=None, preapproved=False):
+    """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved.
+
+    ``account_class`` is a name (created on first use); ``manager`` a staff username.
+    """
+    _require_staff(actor)
+    name = _clean_name(name)
+    email = _clean_email(email)
+    with transaction.atomic():
+        klass = None
+        if account_class:
+            klass, _ = AccountClass.objects.get_or_create(name=str(account_class).strip())
+        linked_manager = None
+        if manager:
+            linked_manager = get_user_model().objects.filter(username=manager, is_staff=True).first()
+            if linked_manager is None:
+                raise InvalidInput.on("manager", "No operator with this username.")
+        account = Account.objects.create(name=name, email=email, account_class=klass, manager=linked_manager)
+        audit_record(
+            object_type=ObjectType.ACCOUNT, object_id=account.pk, field="postpay_permission",
+            old=None, new=account.postpay_permission, actor=actor, reason="account created",
+        )
+        if preapproved:
+            audited_transition(
+                account, "preapprove_postpay", object_type=ObjectType.ACCOUNT,
+                field="postpay_permission", actor=actor, reason="created pre-approved",
+            )
+    return account
+
+
+def account_update(*, actor, account_id, **changes):
+    """Name and e-mail only; the permission is never written here (R6, R7)."""
+    _require_staff(actor)
+    if "postpay_permission" in changes:
+        from .errors import PostpayPermissionReadOnly
+
+        raise PostpayPermissionReadOnly()
+    unknown = set(changes) - {"name", "email"}
+    if unknown:
+        raise InvalidInput(fields={field: ["This field cannot be changed."] for field in sorted(unknown)})
+    cleaned = {}
+    if "name" in changes:
+        cleaned["name"] = _clean_name(changes["name"])
+    if "email" in changes:
+        cleaned["email"] = _clean_email(changes["email"])
+    with transaction.atomic():
+        account = _locked_account(account_id)
+        for field, value in cleaned.items():
+            setattr(account, field, value)
+        if cleaned:
+            account.save(update_fields=list(cleaned))
+    return account
+
+
+def account_user_create(*, actor, account_id, username, password, email=""):
+    """A customer login of an account."""
+    _require_staff(actor)
+    User = get_user_model()
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidInput.on("username", "A username is required.")
+    if not isinstance(password, str) or not password:
+        raise InvalidInput.on("password", "A password is required.")
+    email = _clean_email(email)
+    with transaction.atomic():
+        account = _locked_account(account_id)
+        user = User(username=username.strip(), email=email, account=account)
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise InvalidInput("The login is not valid.", fields=exc.message_dict)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput("The password is not valid.", fields={"password": exc.messages})
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise InvalidInput.on("username", "A user with that username already exists.")
+    return user
+
+
+def _locked_account(account_id):
+    try:
+        return Account.objects.select_for_update().get(pk=account_id)
+    except (Account.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such account.")
+
+
+def account_postpay_override(*, actor, account_id, to, reason):
+    """R7: support's way to change a final status; requires a reason; audited."""
+    if to not in PostpayPermission.values or to == PostpayPermission.UNDER_REVIEW:
+        raise InvalidInput.on("to", "Choose approved, declined or none.")
+    if not (reason or "").strip():
+        raise InvalidInput.on("reason", "A reason is required.")
+    with transaction.atomic():
+        account = _locked_account(account_id)
+        audited_transition(
+            account, "override_postpay", object_type=ObjectType.ACCOUNT, field="postpay_permission",
+            actor=actor, reason=f"support override: {reason.strip()}", to=to,
+        )
+    return account
+
+
+# Transitions used inside other services' transactions (the caller holds the lock).
+
+def account_request_postpay_review(*, actor, account, reason):
+    audited_transition(account, "request_postpay_review", object_type=ObjectType.ACCOUNT,
+                       field="postpay_permission", actor=actor, reason=reason)
+
+
+def account_grant_postpay(*, actor, account, reason):
+    audited_transition(account, "grant_postpay", object_type=ObjectType.ACCOUNT,
+                       field="postpay_permission", actor=actor, reason=reason)
+
+
+def account_refuse_postpay(*, actor, account, reason):
+    audited_transition(account, "refuse_postpay", object_type=ObjectType.ACCOUNT,
+                       field="postpay_permission", actor=actor, reason=reason)

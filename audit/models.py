@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+
+
+class ObjectType(models.TextChoices):
+    ACCOUNT = "account", "Account"
+    ORDER = "order", "Order"
+    MANUAL_OPERATION = "manual_operation", "Manual operation"
+    POSTPAY_SETTINGS = "postpay_settings", "Postpay settings"
+
+
+class AuditLogEntry(models.Model):
+    """R29: one change of a status or a setting. Append-only: written by services only.
+
+    ``from_value``/``to_value`` are stored values (``under_review``), not labels. An empty
+    ``actor`` means the system (the worker, the sweep).
+    """
+
+    object_type = models.CharField(max_length=32, choices=ObjectType.choices)
+    object_id = models.BigIntegerField()
+    field = models.CharField(max_length=64)
+    from_value = models.CharField(max_length=64, blank=True, null=True)
+    to_value = models.CharField(max_length=64, blank=True, null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self):
+        return f"{self.object_type} #{self.object_id} {self.field}: {self.from_value} → {self.to_value}"
+
+    @property
+    def actor_label(self):
+        return self.actor.get_username() if self.actor_id else "system"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Audit log entries are append-only (R29).")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Audit log entries are append-only (R29).")

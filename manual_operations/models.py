@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class OperationType(models.TextChoices):
+    POSTPAY_PERMISSION = "postpay_permission", "Allow an account has postpaid subscriptions"
+
+
+class OperationStatus(models.TextChoices):
+    """R14."""
+
+    APPROVAL_REQUIRED = "approval_required", "Approval required"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class DeclineReason(models.TextChoices):
+    """R16: internal only, never shown to the customer."""
+
+    CREDIT_RISK = "credit_risk", "Credit risk"
+    INCOMPLETE_INFORMATION = "incomplete_information", "Incomplete information"
+    FRAUD_SUSPECTED = "fraud_suspected", "Fraud suspected"
+    OTHER = "other", "Other"
+
+
+class ManualOperation(ConcurrentTransitionMixin, models.Model):
+    """A task a manager decides before the held order runs (R9, R14–R16)."""
+
+    operation = models.CharField(
+        max_length=32, choices=OperationType.choices, default=OperationType.POSTPAY_PERMISSION
+    )
+    description = models.CharField(max_length=300)
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="manual_operations")
+    order = models.OneToOneField(
+        "subscriptions.Order", on_delete=models.PROTECT, related_name="manual_operation"
+    )
+    status = FSMField(
+        choices=OperationStatus.choices, default=OperationStatus.APPROVAL_REQUIRED, protected=True, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="Approved by manager",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        permissions = [("decide_manualoperation", "Can decide manual operations")]
+        constraints = [
+            # R12: whatever the code does, one open operation per account.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status="approval_required"),
+                name="one_open_manual_operation_per_account",
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_operation_display()} — {self.account}"
+
+    @property
+    def is_open(self):
+        return self.status == OperationStatus.APPROVAL_REQUIRED
+
+    @transition(field=status, source=OperationStatus.APPROVAL_REQUIRED, target=OperationStatus.APPROVED)
+    def approve(self, *, by, note=""):
+        """R15."""
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.note = note or ""
+
+    @transition(field=status, source=OperationStatus.APPROVAL_REQUIRED, target=OperationStatus.DECLINED)
+    def decline(self, *, by, reason_code, note=""):
+        """R16."""
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.reason = reason_code
+        self.note = note or ""

@@ -1,0 +1,31 @@
+"""R19: managers are told when an operation is created."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+
+from .groups import MANAGERS_GROUP
+from .models import ManualOperation
+
+
+def manager_recipients(operation):
+    User = get_user_model()
+    managers = User.objects.filter(is_active=True, is_staff=True).filter(
+        Q(groups__name=MANAGERS_GROUP) | Q(is_superuser=True) | Q(pk=operation.account.manager_id)
+    ).exclude(email="")
+    return sorted(set(managers.values_list("email", flat=True)))
+
+
+def notify_managers_operation_created(operation_id):
+    operation = ManualOperation.objects.select_related("account", "order__plan").get(pk=operation_id)
+    recipients = manager_recipients(operation)
+    if not recipients:
+        return 0
+    subject = f"Approval required: {operation.account.name} ordered a postpaid plan"
+    body = (
+        f"Manual operation #{operation.pk} \"{operation.get_operation_display()}\" is waiting for a decision.\n\n"
+        f"Account: {operation.account.name}\nOrder: #{operation.order_id} — {operation.order.plan.name}, "
+        f"{operation.order.price}\n\nOpen the queue: /admin/manual_operations/manualoperation/{operation.pk}/change/\n"
+    )
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

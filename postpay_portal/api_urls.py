@@ -1,0 +1,3 @@
+"""REST API routes (CONTRACT §4), mounted at /api/."""
+
+urlpatterns = []

@@ -1,0 +1,57 @@
+"""`make run`'s foreground process: the web server and a Celery worker with its embedded
+beat, stopped together by one Ctrl-C (SIGINT) or SIGTERM (CONTRACT §1)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the portals (runserver) and a Celery worker with beat until interrupted."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+
+    def handle(self, *args, port, **options):
+        manage = str(settings.BASE_DIR / "manage.py")
+        env = os.environ.copy()  # every child sees the caller's configuration
+        commands = {
+            "web": [sys.executable, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+            "worker": [
+                sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "-B",
+                "--pool=solo", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    self.stderr.write(f"{name} exited with {child.returncode}; stopping the others.")
+                    code = child.returncode or 1
+                    stopping = True
+            time.sleep(0.3)
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        sys.exit(code)

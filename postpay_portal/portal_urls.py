@@ -1,0 +1,3 @@
+"""Customer portal routes (CONTRACT §3), mounted at /portal/."""
+
+urlpatterns = []

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from .views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/portal/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+    path("api/", include("postpay_portal.api_urls")),
+    path("portal/", include("postpay_portal.portal_urls")),
+]

@@ -1,0 +1,25 @@
+from django.db.models import Count
+
+from .models import PostpaySettings
+
+
+def postpay_settings_get():
+    """The settings row; it is created with its defaults on first read (R1)."""
+    settings_row, _ = PostpaySettings.objects.get_or_create(pk=PostpaySettings.SINGLETON_PK)
+    return settings_row
+
+
+def postpay_mode_impact():
+    """R3: what a change of mode touches: accounts per permission status and held orders.
+
+    Changing the mode changes none of them (R4); this is shown so the operator knows what
+    becomes visible or invisible.
+    """
+    from accounts.models import Account, PostpayPermission
+    from subscriptions.models import Order, OrderStatus
+
+    counts = dict(Account.objects.values_list("postpay_permission").annotate(n=Count("id")).order_by())
+    return {
+        "accounts_by_status": {status.value: counts.get(status.value, 0) for status in PostpayPermission},
+        "held_orders": Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count(),
+    }

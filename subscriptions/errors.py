@@ -1,0 +1,19 @@
+from postpay_portal.errors import DomainError
+
+
+class OrderInProgress(DomainError):
+    """R23."""
+
+    code = "order_in_progress"
+    status = 409
+    default_detail = "This subscription already has an order in progress."
+
+
+class InvalidOrderStatus(DomainError):
+    code = "invalid_order_status"
+    status = 409
+    default_detail = "The order's status does not allow this action."
+
+
+class TransientProvisioningError(Exception):
+    """Raised by a provisioner for an error worth retrying (R22)."""

@@ -1,0 +1,61 @@
+from django.db.models import Q
+
+from accounts.visibility import ORDER_FAILED_BY_DECLINE
+from postpay_portal.errors import NotFound
+
+from .models import OPEN_ORDER_STATUSES, Order, OrderStatus, Plan, Subscription
+
+
+def plan_list():
+    return Plan.objects.all()
+
+
+def _scoped(qs, user, account_id=None):
+    """Customers see only their own account (R24); operators see all, optionally one."""
+    if not getattr(user, "is_staff", False):
+        qs = qs.filter(account_id=getattr(user, "account_id", None) or -1)
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return qs
+
+
+def customer_status_filter(status):
+    """R24, R28: a customer's ``status`` filter matches the status they are shown: an order
+    failed by a decline is ``waiting_for_approval``, never ``provisioning_failed``."""
+    declined = Q(status=OrderStatus.PROVISIONING_FAILED, failure_reason=ORDER_FAILED_BY_DECLINE)
+    if status == OrderStatus.WAITING_FOR_APPROVAL:
+        return Q(status=status) | declined
+    if status == OrderStatus.PROVISIONING_FAILED:
+        return Q(status=status) & ~declined
+    return Q(status=status)
+
+
+def order_list(*, user, account_id=None, status=None):
+    qs = _scoped(
+        Order.objects.select_related("plan", "created_by", "approved_by", "account"), user, account_id
+    )
+    if status:
+        qs = qs.filter(customer_status_filter(status) if not getattr(user, "is_staff", False) else Q(status=status))
+    return qs
+
+
+def order_get(*, user, order_id):
+    try:
+        return order_list(user=user).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such order.")
+
+
+def subscription_list(*, user, account_id=None):
+    return _scoped(Subscription.objects.select_related("plan", "account"), user, account_id)
+
+
+def subscription_get(*, user, subscription_id):
+    try:
+        return subscription_list(user=user).get(pk=subscription_id)
+    except (Subscription.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such subscription.")
+
+
+def open_order_for_subscription(subscription):
+    return subscription.orders.filter(status__in=OPEN_ORDER_STATUSES).first()

@@ -1,0 +1,161 @@
+"""Provisioning (R22, R23): claim by lease, provision once, complete or fail.
+
+A delivery claims the order with a lease (``claimed_until``, ``claim_token``) inside a
+locked transaction. A second delivery of the same message finds the order completed, or
+the lease held, and returns: no second subscription. A worker killed mid-task leaves a
+lease that expires; the periodic sweep then re-enqueues the order.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from audit.models import ObjectType
+from audit.services import audited_transition
+
+from ..errors import TransientProvisioningError
+from ..models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt
+from ..provisioning import get_provisioner
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (TransientProvisioningError, OperationalError, InterfaceError, SoftTimeLimitExceeded)
+
+
+def enqueue_provisioning(order_id):
+    """Hand the order to the broker now.
+
+    ``retry=False``: a broker that is down must not hang or fail the request that already
+    committed; the sweep re-enqueues orders left in ``provisioning`` (R22).
+    """
+    from ..tasks import provision_order_task
+
+    provision_order_task.apply_async((order_id,), retry=False)
+
+
+def enqueue_on_commit(order_id):
+    """Enqueue only once the transaction that moved the order to provisioning commits."""
+    transaction.on_commit(lambda: enqueue_provisioning(order_id), robust=True)
+
+
+def _claim(order_id):
+    """First transaction: take the lease, or return None when another delivery has the work."""
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != OrderStatus.PROVISIONING:
+            return None, None  # already completed or failed: a duplicate delivery
+        if order.claimed_until and order.claimed_until > now:
+            return None, None  # another delivery holds the lease
+        order.attempts.filter(outcome=AttemptOutcome.RUNNING).update(
+            outcome=AttemptOutcome.ABANDONED, finished_at=now, error="the worker was lost"
+        )
+        number = order.attempts.count() + 1
+        if number > settings.PROVISIONING_MAX_ATTEMPTS:
+            audited_transition(
+                order, "fail_provisioning", object_type=ObjectType.ORDER, field="status",
+                reason="too many provisioning attempts",
+                error=f"gave up after {number - 1} attempts",
+            )
+            return None, None
+        order.claimed_until = now + timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
+        order.claim_token = uuid.uuid4()
+        order.save(update_fields=["claimed_until", "claim_token"])
+        attempt = ProvisioningAttempt.objects.create(order=order, number=number)
+    return order.claim_token, attempt
+
+
+def order_provision(*, order_id):
+    """R22, R23: provision the order once, whatever the number of deliveries.
+
+    Raises a transient error (after releasing the lease) for the task to retry; any other
+    error fails the order at once with the error kept.
+    """
+    token, attempt = _claim(order_id)
+    if token is None:
+        return None
+    try:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().select_related("plan").get(pk=order_id)
+            if order.status != OrderStatus.PROVISIONING or order.claim_token != token:
+                attempt.finish(AttemptOutcome.ABANDONED, "the lease was lost to another delivery")
+                return None
+            subscription = get_provisioner().provision(order)
+            audited_transition(
+                order, "complete", object_type=ObjectType.ORDER, field="status",
+                reason=f"provisioned (attempt {attempt.number})", subscription=subscription,
+            )
+            attempt.finish(AttemptOutcome.SUCCEEDED)
+            transaction.on_commit(lambda: _notify_completed(order.pk), robust=True)
+        return order
+    except TRANSIENT_ERRORS as exc:
+        _release_after_transient(order_id, token, attempt, exc)
+        raise
+    except Exception as exc:  # a permanent error: no retry can fix it
+        logger.exception("provisioning of order %s failed", order_id)
+        _fail(order_id, attempt, exc, token=token)
+        return None
+
+
+def _notify_completed(order_id):
+    from ..notifications import notify_customer_order_completed
+
+    notify_customer_order_completed(order_id)  # R19
+
+
+def _release_after_transient(order_id, token, attempt, exc):
+    with transaction.atomic():
+        attempt.finish(AttemptOutcome.FAILED, f"transient: {exc}")
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.claim_token == token:
+            order.claimed_until = None
+            order.claim_token = None
+            # The task retries with backoff; keep the sweep from racing that retry.
+            order.enqueued_at = timezone.now()
+            order.save(update_fields=["claimed_until", "claim_token", "enqueued_at"])
+
+
+def _fail(order_id, attempt, exc, token=None):
+    with transaction.atomic():
+        if attempt is not None and attempt.outcome == AttemptOutcome.RUNNING:
+            attempt.finish(AttemptOutcome.FAILED, exc)
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != OrderStatus.PROVISIONING or (token and order.claim_token not in (token, None)):
+            return order
+        audited_transition(
+            order, "fail_provisioning", object_type=ObjectType.ORDER, field="status",
+            reason="provisioning failed", error=f"{type(exc).__name__}: {exc}",
+        )
+    return order
+
+
+def order_fail_provisioning(*, order_id, error):
+    """R22: after the last retry the order becomes provisioning_failed with the error kept."""
+    return _fail(order_id, None, error)
+
+
+def provisioning_sweep(*, now=None):
+    """R22: re-enqueue orders left in ``provisioning``: a lost message, a worker killed
+    mid-task, a broker that was down at approval. Returns the ids it re-enqueued."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PROVISIONING_SWEEP_AFTER_SECONDS)
+    with transaction.atomic():
+        stuck = list(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(status=OrderStatus.PROVISIONING, enqueued_at__lt=cutoff)
+            .exclude(claimed_until__gt=now)
+            .values_list("pk", flat=True)[:500]
+        )
+        if stuck:
+            # Not a status change: only the bookkeeping of when it was last enqueued.
+            Order.objects.filter(pk__in=stuck).update(enqueued_at=now)
+            for order_id in stuck:
+                enqueue_on_commit(order_id)
+    if stuck:
+        logger.warning("sweep re-enqueued %d order(s) left in provisioning: %s", len(stuck), stuck)
+    return stuck

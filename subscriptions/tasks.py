@@ -1,0 +1,38 @@
+"""Celery tasks: ids in, one service call (STYLE §3)."""
+
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from .services.provisioning import TRANSIENT_ERRORS, order_fail_provisioning, order_provision, provisioning_sweep
+
+
+def retry_countdown(retries):
+    """Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 5 minutes."""
+    base = settings.PROVISIONING_RETRY_BACKOFF_SECONDS * (2**retries)
+    return min(base, 300) * random.uniform(0.8, 1.2)
+
+
+@shared_task(
+    bind=True,
+    name="subscriptions.provision_order",
+    acks_late=True,
+    max_retries=None,
+    soft_time_limit=settings.PROVISIONING_LEASE_SECONDS * 0.5,
+    time_limit=settings.PROVISIONING_LEASE_SECONDS * 0.75,
+)
+def provision_order_task(self, order_id):
+    """R22: idempotent; transient errors retry with backoff, the last one fails the order."""
+    try:
+        order_provision(order_id=order_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= settings.PROVISIONING_MAX_RETRIES:
+            order_fail_provisioning(order_id=order_id, error=f"{type(exc).__name__}: {exc}")
+            return
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+
+
+@shared_task(name="subscriptions.sweep_provisioning", acks_late=True, soft_time_limit=60, time_limit=90)
+def sweep_provisioning_task():
+    return provisioning_sweep()
