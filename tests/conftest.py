@@ -1,6 +1,7 @@
 """Fixtures shared by every test: personas, plans, real servers and real workers."""
 
 import os
+from decimal import Decimal
 import shutil
 from pathlib import Path
 
@@ -76,17 +77,17 @@ def outsider_oscar(db):
 
 @pytest.fixture
 def postpaid_plan(db):
-    return PlanFactory(name="Cloud Flex", billing_model="postpay", price="29.00", trial_days=30)
+    return PlanFactory(name="Cloud Flex", billing_model="postpay", price=Decimal("29.00"), trial_days=30)
 
 
 @pytest.fixture
 def postpaid_plan_no_trial(db):
-    return PlanFactory(name="Metered", billing_model="postpay", price="199.00", trial_days=0)
+    return PlanFactory(name="Metered", billing_model="postpay", price=Decimal("199.00"), trial_days=0)
 
 
 @pytest.fixture
 def prepaid_plan(db):
-    return PlanFactory(name="Starter", billing_model="prepay", price="9.90", trial_days=14)
+    return PlanFactory(name="Starter", billing_model="prepay", price=Decimal("9.90"), trial_days=14)
 
 
 @pytest.fixture
