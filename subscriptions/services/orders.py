@@ -53,12 +53,16 @@ def postpay_gate(*, account, plan, period, order_type, settings_row=None):
     return GateDecision.REFUSE
 
 
-def order_gate_refusal(*, actor, account, plan, period, order_type=OrderType.NEW):
+def order_gate_refusal(*, actor, account, plan, period, order_type=OrderType.NEW, settings_row=None):
     """R27: the refusal an order would meet, for showing it before submit; None if none.
 
     Read-only twin of the check inside ``_order_create``; both call ``postpay_gate``.
+    A page asking for many plans passes the ``settings_row`` it read once.
     """
-    if postpay_gate(account=account, plan=plan, period=period, order_type=order_type) is GateDecision.REFUSE:
+    decision = postpay_gate(
+        account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row
+    )
+    if decision is GateDecision.REFUSE:
         return refusal_for(actor, account.postpay_permission)
     return None
 
@@ -122,7 +126,7 @@ def _locked_subscription(actor, subscription_id):
     if account_id is None:
         raise NotFound("No such subscription.")
     account = locked_account_for(actor, account_id)
-    subscription = Subscription.objects.select_for_update().select_related("plan").get(pk=subscription_id)
+    subscription = Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=subscription_id)
     if Order.objects.filter(subscription=subscription, status__in=OPEN_ORDER_STATUSES).exists():
         raise OrderInProgress()
     return account, subscription

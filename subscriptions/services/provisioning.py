@@ -81,7 +81,7 @@ def order_provision(*, order_id):
         return None
     try:
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("plan").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("plan").get(pk=order_id)
             if order.status != OrderStatus.PROVISIONING or order.claim_token != token:
                 attempt.finish(AttemptOutcome.ABANDONED, "the lease was lost to another delivery")
                 return None
