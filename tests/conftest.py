@@ -117,8 +117,9 @@ def use_broker():
     saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
 
     def _reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        from kombu import pools
+
+        pools.reset()  # closes and forgets every cached connection and producer pool
         app._pool = None
         app.amqp._producer_pool = None
 

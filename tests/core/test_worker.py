@@ -1,0 +1,120 @@
+"""R15, R22 with real processes: a `celery worker` on Redis and on the embedded broker, a
+worker killed mid-task, and a broker that is down when a manager approves."""
+
+import time
+
+import pytest
+
+from manual_operations.models import OperationStatus
+from manual_operations.services import manual_operation_approve
+from subscriptions.models import AttemptOutcome, Order, OrderStatus, Subscription
+from tests.core.helpers import place
+from tests.servers import RedisServer
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+FAST_SWEEP = {
+    "PROVISIONING_SWEEP_AFTER_SECONDS": "1",
+    "PROVISIONING_SWEEP_INTERVAL_SECONDS": "0.5",
+    "PROVISIONING_LEASE_SECONDS": "3",
+}
+
+
+def wait_for(predicate, timeout=60, what="condition", worker=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    log = worker.output()[-4000:] if worker else ""
+    raise AssertionError(f"timed out waiting for {what}\n{log}")
+
+
+def order_status(order):
+    return Order.objects.get(pk=order.pk).status
+
+
+def held_order(customer, plan):
+    order = place(customer, plan)
+    assert order.status == OrderStatus.WAITING_FOR_APPROVAL
+    return order
+
+
+@pytest.mark.redis
+def test_r15_approved_order_completes_through_a_worker_on_redis(
+    manual_mode, customer_alice, postpaid_plan, manager_max, redis_broker, start_worker
+):
+    worker = start_worker(broker_url=redis_broker)
+    order = held_order(customer_alice, postpaid_plan)
+    manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    assert Subscription.objects.filter(origin_order=order).count() == 1
+    assert "subscriptions.provision_order" in worker.output()
+
+
+def test_r15_approved_order_completes_through_a_worker_on_the_embedded_broker(
+    manual_mode, customer_alice, postpaid_plan, manager_max, embedded_broker, start_worker
+):
+    url, options = embedded_broker
+    worker = start_worker(broker_url=url, transport_options=options)
+    order = held_order(customer_alice, postpaid_plan)
+    manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    assert Subscription.objects.filter(origin_order=order).count() == 1
+
+
+@pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
+def test_r22_a_worker_killed_mid_provisioning_is_recovered_once(
+    broker, request, manual_mode, customer_alice, postpaid_plan, manager_max, start_worker
+):
+    if broker == "redis":
+        url, options = request.getfixturevalue("redis_broker"), None
+    else:
+        url, options = request.getfixturevalue("embedded_broker")
+    slow = start_worker(broker_url=url, transport_options=options, env={
+        **FAST_SWEEP,
+        "POSTPAY_PROVISIONER": "tests.support.provisioners.Slow",
+        "POSTPAY_TEST_PROVISION_SECONDS": "60",
+        "PROVISIONING_SWEEP_AFTER_SECONDS": "3600",  # this worker's sweep must not interfere
+    })
+    order = held_order(customer_alice, postpaid_plan)
+    manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
+    wait_for(lambda: order.attempts.filter(outcome=AttemptOutcome.RUNNING).exists(),
+             what="the first attempt to start", worker=slow)
+    slow.kill()  # SIGKILL while provisioning
+    assert order_status(order) == OrderStatus.PROVISIONING
+
+    rescuer = start_worker(broker_url=url, transport_options=options, beat=True, env=FAST_SWEEP)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed after the sweep",
+             worker=rescuer)
+    assert Subscription.objects.filter(origin_order=order).count() == 1
+    assert list(order.attempts.values_list("outcome", flat=True)) == [
+        AttemptOutcome.ABANDONED, AttemptOutcome.SUCCEEDED]
+
+
+@pytest.mark.redis
+def test_r22_broker_down_at_approval_the_decision_commits_and_the_sweep_finishes_it(
+    manual_mode, customer_alice, postpaid_plan, manager_max, use_broker, start_worker
+):
+    redis = RedisServer().start()
+    try:
+        use_broker(redis.url)
+        worker = start_worker(broker_url=redis.url, beat=True, env=FAST_SWEEP)
+        order = held_order(customer_alice, postpaid_plan)
+        redis.stop()
+
+        started = time.monotonic()
+        operation = manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
+        # Hang guard, not a speed measure: the request must not wait on a broker that is down.
+        assert time.monotonic() - started < 15
+        operation.refresh_from_db()
+        assert operation.status == OperationStatus.APPROVED
+        assert order_status(order) == OrderStatus.PROVISIONING
+
+        redis.start()  # same port: the worker and its beat reconnect
+        wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, timeout=90,
+                 what="completed after the broker came back", worker=worker)
+        assert Subscription.objects.filter(origin_order=order).count() == 1
+        assert "sweep re-enqueued" in worker.output()
+    finally:
+        redis.cleanup()
