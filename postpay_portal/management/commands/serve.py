@@ -10,6 +10,16 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+GRACE_SECONDS = 15
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
 
 class Command(BaseCommand):
     help = "Run the portals (runserver) and a Celery worker with beat until interrupted."
@@ -19,7 +29,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, **options):
         manage = str(settings.BASE_DIR / "manage.py")
-        env = os.environ.copy()  # every child sees the caller's configuration
         commands = {
             "web": [sys.executable, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
             "worker": [
@@ -27,7 +36,12 @@ class Command(BaseCommand):
                 "--pool=solo", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        # Each child leads its own process group, so that stopping it also stops what it
+        # started (the worker's embedded beat); every child sees the caller's environment.
+        children = {
+            name: subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)
+            for name, cmd in commands.items()
+        }
         stopping = False
 
         def stop(signum, frame):
@@ -45,13 +59,14 @@ class Command(BaseCommand):
                     stopping = True
             time.sleep(0.3)
         for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
+            if group_alive(child.pid):
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
         for child in children.values():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            while group_alive(child.pid) and time.monotonic() < deadline:
+                child.poll()  # reap the leader so the group can empty
+                time.sleep(0.1)
+            if group_alive(child.pid):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
         sys.exit(code)
