@@ -1,3 +1,24 @@
 """Customer portal routes (CONTRACT §3), mounted at /portal/."""
 
-urlpatterns = []
+from django.urls import path
+
+from accounts import views as account_views
+from subscriptions import views as subscription_views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("login/", account_views.PortalLoginView.as_view(), name="login"),
+    path("logout/", account_views.PortalLogoutView.as_view(), name="logout"),
+    path("password/", account_views.PortalPasswordChangeView.as_view(), name="password_change"),
+    path("", account_views.dashboard, name="dashboard"),
+    path("catalog/", subscription_views.catalog, name="catalog"),
+    path("orders/", subscription_views.order_list_view, name="order_list"),
+    path("orders/new/", subscription_views.order_create, name="order_create"),
+    path("orders/<int:pk>/", subscription_views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/cancel/", subscription_views.order_cancel_view, name="order_cancel"),
+    path("subscriptions/", subscription_views.subscription_list_view, name="subscription_list"),
+    path("subscriptions/<int:pk>/", subscription_views.subscription_detail, name="subscription_detail"),
+    path("subscriptions/<int:pk>/renew/", subscription_views.subscription_renew_view, name="subscription_renew"),
+    path("subscriptions/<int:pk>/switch/", subscription_views.subscription_switch_view, name="subscription_switch"),
+]

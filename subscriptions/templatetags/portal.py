@@ -1,0 +1,68 @@
+"""What the customer portal shows of a status: always through ``accounts.visibility``
+(SPEC R6, R24, R27), never decided by a template."""
+
+from django import template
+
+from accounts.models import PostpayPermission
+from accounts.visibility import (
+    CUSTOMER_UNDER_REVIEW_TEXT,
+    customer_sees_under_review,
+    customer_visible_failure_reason,
+    customer_visible_status,
+)
+from subscriptions.models import OrderStatus
+
+register = template.Library()
+
+POSTPAID_ENABLED_TEXT = "Postpaid ordering enabled"
+# R24: a held order, and an order failed by a decline, read "Under review".
+CUSTOMER_ORDER_LABELS = {OrderStatus.WAITING_FOR_APPROVAL.value: "Under review"}
+
+
+def _postpay_state(request):
+    """The account and settings ``customer_required`` put on the request, or None."""
+    account = getattr(request, "account", None)
+    settings_row = getattr(request, "postpay_settings", None)
+    if account is None or settings_row is None:
+        return None, None
+    return account, settings_row
+
+
+@register.inclusion_tag("portal/_postpay_banner.html", takes_context=True)
+def postpay_banner(context):
+    """R27: the banner on every page while the mode is Manually and the account is under
+    review or declined — the same words in both cases (R6); nothing in Automatically mode."""
+    account, settings_row = _postpay_state(context.get("request"))
+    show = account is not None and settings_row.is_manual and customer_sees_under_review(account)
+    return {"banner_text": CUSTOMER_UNDER_REVIEW_TEXT if show else ""}
+
+
+@register.simple_tag(takes_context=True)
+def postpay_account_note(context):
+    """R6: what the account card says of postpaid ordering; only in Manually mode."""
+    account, settings_row = _postpay_state(context.get("request"))
+    if account is None or not settings_row.is_manual:
+        return ""
+    if customer_sees_under_review(account):
+        return CUSTOMER_UNDER_REVIEW_TEXT
+    if customer_visible_status(account) == PostpayPermission.APPROVED:
+        return POSTPAID_ENABLED_TEXT
+    return ""
+
+
+@register.filter
+def customer_status(order):
+    """The label of the status the customer is shown for an order."""
+    value = customer_visible_status(order)
+    return CUSTOMER_ORDER_LABELS.get(value, OrderStatus(value).label)
+
+
+@register.filter
+def customer_status_key(order):
+    """The stored value of the shown status, for a CSS class."""
+    return customer_visible_status(order)
+
+
+@register.filter
+def customer_failure_reason(order):
+    return customer_visible_failure_reason(order) or ""
