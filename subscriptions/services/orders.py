@@ -143,21 +143,25 @@ def _order_create(*, actor, account, plan, period, order_type, subscription=None
         status = OrderStatus.PROVISIONING  # R21
     else:
         status = OrderStatus.WAITING_FOR_PAYMENT
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                type=order_type,
-                account=account,
-                plan=plan,
-                period=period,
-                price=plan.price if period == Period.COMMERCIAL else Decimal("0.00"),
-                status=status,
-                subscription=subscription,
-                created_by=actor,
-                enqueued_at=timezone.now() if status == OrderStatus.PROVISIONING else None,
-            )
-    except IntegrityError:
-        raise OrderInProgress()  # R23's constraint caught a race the lock did not
+    order = Order(
+        type=order_type,
+        account=account,
+        plan=plan,
+        period=period,
+        price=plan.price if period == Period.COMMERCIAL else Decimal("0.00"),
+        status=status,
+        subscription=subscription,
+        created_by=actor,
+        enqueued_at=timezone.now() if status == OrderStatus.PROVISIONING else None,
+    )
+    if subscription is None:
+        order.save()  # a `new` order: no open-order constraint can fire, no savepoint needed
+    else:
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError:
+            raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
                  actor=actor, reason=f"{order_type} order placed")
     if decision is GateDecision.HOLD:

@@ -1,0 +1,54 @@
+"""Shared set-up of the benchmarks: a throwaway PostgreSQL and Django configured on it.
+
+Benchmarks print figures; they assert nothing and are never run by `make test`.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import PostgresServer  # noqa: E402
+
+
+def django_on_postgres():
+    """Start PostgreSQL, point Django at it, migrate. Returns the server (caller stops it)."""
+    pg = PostgresServer().start()
+    var = tempfile.mkdtemp(prefix="postpay-bench-")
+    os.environ.update(
+        DATABASE_URL=pg.url,
+        DJANGO_SETTINGS_MODULE="postpay_portal.settings",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop"),
+        POSTPAY_VAR_DIR=var,
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return pg
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def use_broker(url, transport_options=None):
+    """Point this process's Celery app at a broker (as tests/conftest.py's fixture does)."""
+    from kombu import pools
+
+    from postpay_portal.celery import app
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options or {}
+    app.conf.task_always_eager = False
