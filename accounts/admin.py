@@ -1,7 +1,31 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""Accounts in the operator portal (R6–R8, R26).
 
-from .models import Account, AccountClass, User
+Every write goes through ``accounts.services``; the permission status is read-only always,
+and its column, filter and field exist only while the mode is Manually (R26).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from audit.admin import audit_trail_html
+from audit.models import ObjectType
+from manual_operations.models import OperationStatus
+from manual_operations.selectors import latest_operation_for_account
+from postpay_portal.admin_site import form_errors_from, form_page, report_domain_error, request_is_manual
+from postpay_portal.errors import DomainError
+from subscriptions.models import Order, OrderStatus
+
+from .models import Account, AccountClass, PostpayPermission, User
+from .services import account_create, account_update, account_user_create
+from .visibility import ORDER_FAILED_BY_DECLINE
 
 
 @admin.register(User)
@@ -9,6 +33,8 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("Customer", {"fields": ("account",)}),)
     list_display = ("username", "email", "account", "is_staff", "is_active")
     list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    show_full_result_count = False
 
 
 @admin.register(AccountClass)
@@ -16,9 +42,237 @@ class AccountClassAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class AccountCreateForm(forms.Form):
+    """The fields of ``account_create``; the service validates and decides (R7, R8)."""
+
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(required=False)
+    account_class = forms.ModelChoiceField(AccountClass.objects.all(), required=False)
+    manager = forms.ModelChoiceField(
+        get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
+        required=False, help_text="The operator responsible for this account.",
+    )
+    preapproved = forms.BooleanField(
+        required=False, label="Create pre-approved",
+        help_text="The account may order postpaid plans without a manager's review (R7).",
+    )
+
+    def service_kwargs(self):
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "email": data["email"],
+            "account_class": data["account_class"].name if data["account_class"] else None,
+            "manager": data["manager"].get_username() if data["manager"] else None,
+            "preapproved": data["preapproved"],
+        }
+
+
+class CustomerLoginForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False))
+    email = forms.EmailField(required=False)
+
+
+class CustomerLoginInline(admin.TabularInline):
+    """The account's customer logins; new ones are added through ``account_user_create``."""
+
+    model = User
+    fk_name = "account"
+    fields = ("username", "email", "is_active", "last_login", "date_joined")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "customer login"
+    verbose_name_plural = "customer logins"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PostpayPermissionFilter(admin.SimpleListFilter):
+    """R26: offered only while the mode is Manually (see ``get_list_filter``)."""
+
+    title = Account._meta.get_field("postpay_permission").verbose_name
+    parameter_name = "postpay_permission"
+
+    def lookups(self, request, model_admin):
+        return PostpayPermission.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in PostpayPermission.values:
+            return queryset.filter(postpay_permission=self.value())
+        return queryset
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "account_class", "manager", "postpay_permission", "created_at")
+    list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
-    readonly_fields = ("postpay_permission", "created_at")
     search_fields = ("name", "email")
+    show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
+    show_full_result_count = False  # 100,000 accounts: no count(*) of the whole table per page
+    list_per_page = 50
+    inlines = [CustomerLoginInline]
+
+    BASE_COLUMNS = ("id", "name", "email", "account_class", "manager", "created_at")
+    BASE_FILTERS = ("account_class", ("created_at", admin.DateFieldListFilter))
+
+    # --- R26: the mode decides whether the permission exists in the portal ------------------
+
+    def get_list_display(self, request):
+        if request_is_manual(request):
+            return (*self.BASE_COLUMNS[:5], "postpay_permission", *self.BASE_COLUMNS[5:])
+        return self.BASE_COLUMNS
+
+    def get_list_filter(self, request):
+        if request_is_manual(request):
+            return (PostpayPermissionFilter, *self.BASE_FILTERS)
+        return self.BASE_FILTERS
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "email", "account_class", "manager", "created_at"]
+        if request_is_manual(request):
+            fields += ["postpay_permission", "linked_manual_operation", "why_held"]
+        return fields + ["add_customer_login", "audit_trail"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """The permission is read-only always (R6, R7); class and manager are set at creation
+        (``account_update`` changes name and e-mail only)."""
+        readonly = ["account_class", "manager", "created_at", "add_customer_login", "audit_trail"]
+        if request_is_manual(request):
+            readonly += ["postpay_permission", "linked_manual_operation", "why_held"]
+        return readonly
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts own orders and an audit trail
+
+    # --- detail page extras ------------------------------------------------------------------
+
+    @admin.display(description="Manual operation")
+    def linked_manual_operation(self, obj):
+        """R26: the account's latest manual operation."""
+        operation = latest_operation_for_account(obj.pk)
+        if operation is None:
+            return "—"
+        url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
+        decided = ""
+        if operation.decided_at:
+            decided = f" by {operation.decided_by.get_username() if operation.decided_by_id else 'system'}" \
+                      f" at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}"
+        return format_html('<a href="{}">#{} {}</a> — {}{}', url, operation.pk,
+                           operation.get_operation_display(), operation.get_status_display(), decided)
+
+    @admin.display(description="Why orders are held or refused")
+    def why_held(self, obj):
+        """R26: for each held order, and each order failed by a decline, why (mode, status,
+        who decided, when)."""
+        held_or_refused = Q(status=OrderStatus.WAITING_FOR_APPROVAL) | Q(
+            status=OrderStatus.PROVISIONING_FAILED, failure_reason=ORDER_FAILED_BY_DECLINE
+        )
+        orders = list(Order.objects.filter(held_or_refused, account=obj).order_by("-created_at")[:20])
+        status_label = obj.get_postpay_permission_display()
+        if not orders:
+            if obj.postpay_permission in (PostpayPermission.UNDER_REVIEW, PostpayPermission.DECLINED):
+                return f"Mode Manually, account status \"{status_label}\": new postpaid orders are refused."
+            return "No held or refused orders."
+        operations = {op.order_id: op for op in obj.manual_operations.select_related("decided_by")}
+        rows = []
+        for order in orders:
+            operation = operations.get(order.pk)
+            if order.status == OrderStatus.WAITING_FOR_APPROVAL:
+                why = "held: the mode is Manually and this was the account's first postpaid order; " \
+                      "waiting for a manager's decision"
+            elif operation and operation.status == OperationStatus.DECLINED:
+                who = operation.decided_by.get_username() if operation.decided_by_id else "system"
+                why = f"refused: declined by {who} at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}" \
+                      f" ({operation.get_reason_display()})"
+            else:
+                why = "refused: the account's postpay request was declined"
+            url = reverse("admin:subscriptions_order_change", args=[order.pk])
+            rows.append((url, order.pk, why))
+        return format_html(
+            "Account status: {}.<ul>{}</ul>", status_label,
+            format_html_join("", '<li><a href="{}">Order #{}</a> — {}</li>', rows),
+        )
+
+    @admin.display(description="Customer logins")
+    def add_customer_login(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:accounts_account_add_login", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Add a customer login</a>', url)
+
+    @admin.display(description="Audit log")
+    def audit_trail(self, obj):
+        """R29 on the object's page; field names, never labels (R26)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        return audit_trail_html(object_type=ObjectType.ACCOUNT, object_id=obj.pk)
+
+    # --- writes through the services ---------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("<int:account_id>/add-login/", self.admin_site.admin_view(self.add_login_view),
+                 name="accounts_account_add_login"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """R7, R8: creation goes through ``account_create`` (optionally pre-approved)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AccountCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                account = account_create(actor=request.user, **form.service_kwargs())
+            except DomainError as error:
+                form_errors_from(form, error)
+            else:
+                self.log_addition(request, account, [{"added": {}}])
+                messages.success(request, f"Account \"{account}\" was created.")
+                return redirect("admin:accounts_account_change", account.pk)
+        return form_page(
+            request, self, title="Add account", form=form, submit_label="Create account", submit_name="_save",
+            cancel_url=reverse("admin:accounts_account_changelist"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        """Name and e-mail through ``account_update``; nothing else is writable here."""
+        if not change:  # add_view above never reaches this; keep the service the only path
+            raise PermissionDenied
+        changes = {field: form.cleaned_data[field] for field in ("name", "email") if field in form.changed_data}
+        if not changes:
+            return
+        try:
+            account_update(actor=request.user, account_id=obj.pk, **changes)
+        except DomainError as error:
+            report_domain_error(request, error)
+
+    def add_login_view(self, request, account_id):
+        """A customer login of this account, through ``account_user_create``."""
+        account = get_object_or_404(Account, pk=account_id)
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        change_url = reverse("admin:accounts_account_change", args=[account.pk])
+        form = CustomerLoginForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = account_user_create(actor=request.user, account_id=account.pk, **form.cleaned_data)
+            except DomainError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(request, f"Customer login \"{user.get_username()}\" was added.")
+                return redirect(change_url)
+        return form_page(
+            request, self, title=f"Add a customer login to {account}", form=form, submit_label="Add login",
+            cancel_url=change_url, obj=account, object_url=change_url,
+        )

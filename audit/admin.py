@@ -1,15 +1,43 @@
+"""R29: the audit log in the operator portal — read-only for everyone, as its own list and
+as a trail on each object's page."""
+
 from django.contrib import admin
+from django.template.loader import render_to_string
 
 from .models import AuditLogEntry
+from .selectors import audit_log_list
+
+
+def audit_trail_html(*, object_type, object_id, limit=50):
+    """The audit entries of one object, newest first, as an HTML table for a detail page.
+
+    Shows the stored field name and values (``postpay_permission: none → under_review``),
+    never a field's label: the account page must not print "Work permit for postpaid" in
+    Automatically mode (R26).
+    """
+    entries = list(audit_log_list(object_type=object_type, object_id=object_id)[:limit])
+    return render_to_string("admin/postpay/audit_trail.html", {"entries": entries})
 
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(admin.ModelAdmin):
-    """R29: read-only for everyone."""
+    """R29: nobody adds, changes or deletes an entry in the portal."""
 
     list_display = ("at", "object_type", "object_id", "field", "from_value", "to_value", "actor_label", "reason")
-    list_filter = ("object_type", "field")
+    list_filter = ("object_type", "field", ("at", admin.DateFieldListFilter))
     list_select_related = ("actor",)
+    search_fields = ("=object_id", "reason", "actor__username")
+    date_hierarchy = None
+    show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
+    show_full_result_count = False
+    list_per_page = 100
+
+    @admin.display(description="Actor")
+    def actor_label(self, obj):
+        return obj.actor_label
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in AuditLogEntry._meta.fields]
 
     def has_add_permission(self, request):
         return False

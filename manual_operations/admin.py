@@ -1,13 +1,268 @@
-from django.contrib import admin
+"""The managers' queue (R14–R18, R30).
 
-from .models import ManualOperation
+Default view: open operations, oldest first. Approve and Decline — on the detail page after a
+confirmation, and as bulk actions — call the services; staff without the decide permission
+see everything read-only.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from audit.admin import audit_trail_html
+from audit.models import ObjectType
+from postpay_portal.admin_site import form_page, request_is_manual
+
+from . import admin_views
+from .errors import OperationAlreadyDecided
+from .groups import can_decide
+from .models import ManualOperation, OperationStatus
+from .reports import queue_report
+
+ALL = "all"
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """R17: status, defaulting to the open operations (the queue)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*OperationStatus.choices, (ALL, "All")]
+
+    def value(self):
+        return super().value() or OperationStatus.APPROVAL_REQUIRED.value
+
+    def queryset(self, request, queryset):
+        if self.value() == ALL:
+            return queryset
+        if self.value() in OperationStatus.values:
+            return queryset.filter(status=self.value())
+        return queryset.none()
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class ManagerFilter(admin.RelatedFieldListFilter):
+    """R17: the account's linked manager."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "manager"
+
+
+class AccountClassFilter(admin.RelatedFieldListFilter):
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "account class"
 
 
 @admin.register(ManualOperation)
 class ManualOperationAdmin(admin.ModelAdmin):
-    list_display = ("id", "description", "operation", "account", "status", "created_at")
-    list_select_related = ("account",)
-    readonly_fields = [f.name for f in ManualOperation._meta.fields]
+    list_display = ("id", "description", "operation", "account", "manager", "account_class", "status",
+                    "created_at", "age")
+    list_display_links = ("id", "description")
+    list_filter = (StatusFilter, ("account__manager", ManagerFilter),
+                   ("account__account_class", AccountClassFilter), ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("account", "account__manager", "account__account_class")
+    search_fields = ("=id", "description", "account__name")
+    show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["approve_selected", "decline_selected"]
+    change_form_template = "admin/manual_operations/manualoperation/change_form.html"
+    change_list_template = "admin/manual_operations/manualoperation/change_list.html"
+    fields = ("operation", "description", "account_link", "order_link", "status", "created_at", "age",
+              "decided_by", "decided_at", "reason", "note")
+    readonly_fields = fields
+
+    # --- columns (R17 labels) ----------------------------------------------------------------
+
+    @admin.display(description="Manager", ordering="account__manager__username")
+    def manager(self, obj):
+        return obj.account.manager or "—"
+
+    @admin.display(description="Account class", ordering="account__account_class__name")
+    def account_class(self, obj):
+        return obj.account.account_class or "—"
+
+    @admin.display(description="Age")
+    def age(self, obj):
+        """R17: highlighted past MANUAL_OPERATION_TARGET_HOURS; never decides by itself."""
+        text = admin_views.format_age(admin_views.age_of(obj))
+        if admin_views.is_past_target(obj):
+            return format_html('<span class="postpay-overdue" title="Waiting longer than the target of {} h">'
+                               '{} ⚠</span>', f"{settings.MANUAL_OPERATION_TARGET_HOURS:g}", text)
+        return text
+
+    @admin.display(description="Account")
+    def account_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_account_change", args=[obj.account_id]),
+                           obj.account)
+
+    @admin.display(description="Order")
+    def order_link(self, obj):
+        order = obj.order
+        return format_html('<a href="{}">Order #{}</a> — {}, {}, {}',
+                           reverse("admin:subscriptions_order_change", args=[order.pk]), order.pk,
+                           order.plan.name, order.price, order.get_status_display())
+
+    # --- permissions ---------------------------------------------------------------------------
 
     def has_add_permission(self, request):
+        return False  # operations are opened by the gate (R9), never by hand
+
+    def has_change_permission(self, request, obj=None):
+        return False  # no field is edited; deciding is its own permission
+
+    def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_decide_permission(self, request, obj=None):
+        return can_decide(request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "account", "account__manager", "account__account_class", "order", "order__plan", "decided_by"
+        )
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("report/", view(self.report_view), name="manual_operations_manualoperation_report"),
+            path("<int:operation_id>/approve/", view(self.approve_view),
+                 name="manual_operations_manualoperation_approve"),
+            path("<int:operation_id>/decline/", view(self.decline_view),
+                 name="manual_operations_manualoperation_decline"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        operation = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if operation is not None:
+            extra.update(
+                why_held=admin_views.why_held(operation),
+                exposure=admin_views.exposure_for(operation),
+                audit_trail=audit_trail_html(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk),
+                can_decide=can_decide(request.user) and operation.is_open,
+                mode_is_manual=request_is_manual(request),
+                past_target=admin_views.is_past_target(operation),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"target_hours": settings.MANUAL_OPERATION_TARGET_HOURS, **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide):
+        """The confirmation page of one decision (R18): GET shows it, POST (CSRF) decides."""
+        operation = get_object_or_404(self.get_queryset(request), pk=operation_id)
+        change_url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
+        if not self.has_decide_permission(request):
+            messages.error(request, "Only a manager may decide manual operations.")
+            return redirect(change_url)
+        if not operation.is_open:
+            messages.error(request, OperationAlreadyDecided(operation).detail)  # R14: who and when
+            return redirect(change_url)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            decided, error = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
+            if error is not None:
+                messages.error(request, error.detail)
+            else:
+                messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
+            return redirect(change_url)
+        return form_page(
+            request, self, title=title, form=form, submit_label=submit_label, obj=operation,
+            object_url=change_url, cancel_url=change_url,
+            intro=f"{operation.get_operation_display()} — {operation.account} — order #{operation.order_id} "
+                  f"({operation.order.plan.name}, {operation.order.price}).",
+        )
+
+    @staticmethod
+    def _approve(*, actor, operation_id, note=""):
+        return admin_views.approve(actor=actor, operation_id=operation_id, note=note)
+
+    @staticmethod
+    def _decline(*, actor, operation_id, reason, note=""):
+        return admin_views.decline(actor=actor, operation_id=operation_id, reason=reason, note=note)
+
+    def approve_view(self, request, operation_id):
+        """R15: approve after a confirmation; the held order provisions after commit."""
+        return self._decide_page(request, operation_id, form_class=admin_views.ApproveForm,
+                                 title=f"Approve operation #{operation_id}?", submit_label="Approve",
+                                 decide=self._approve)
+
+    def decline_view(self, request, operation_id):
+        """R16: decline with a structured reason and an optional note."""
+        return self._decide_page(request, operation_id, form_class=admin_views.DeclineForm,
+                                 title=f"Decline operation #{operation_id}?", submit_label="Decline",
+                                 decide=self._decline)
+
+    def report_view(self, request):
+        """R30."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Queue report",
+            "report": queue_report(),
+        }
+        return TemplateResponse(request, "admin/manual_operations/manualoperation/report.html", context)
+
+    # --- bulk actions (R18) ------------------------------------------------------------------
+
+    def _bulk(self, request, queryset, *, form_class, verb, decide):
+        """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
+        ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
+        form = form_class(request.POST if "confirm" in request.POST else None)
+        if "confirm" in request.POST and form.is_valid():
+            decided, skipped = admin_views.decide_many(
+                lambda **kw: decide(actor=request.user, **kw), ids, **form.cleaned_data
+            )
+            if decided:
+                messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
+                                          + ", ".join(f"#{pk}" for pk in decided) + ".")
+            if skipped:
+                messages.warning(request, f"Skipped {len(skipped)} operation(s): "
+                                          + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+            return None
+        select_across = request.POST.get("select_across", "0")
+        hidden = [("action", request.POST.get("action", "")), ("select_across", select_across),
+                  ("index", request.POST.get("index", "0"))]
+        # "All N matching" is re-read from the filters in the URL: carry one id (Django wants a
+        # selection), not thousands of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
+        carried = ids[:1] if select_across == "1" else ids
+        hidden += [(admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in carried]
+        return form_page(
+            request, self, title=f"{verb.capitalize()} {len(ids)} operation(s)?", form=form,
+            submit_label=verb.capitalize(), hidden=hidden,
+            cancel_url=reverse("admin:manual_operations_manualoperation_changelist"),
+            intro="Each operation is decided on its own; those already decided are skipped and listed: "
+                  + ", ".join(f"#{pk}" for pk in ids[:200]) + ("…" if len(ids) > 200 else ""),
+        )
+
+    @admin.action(description="Approve selected operations", permissions=["decide"])
+    def approve_selected(self, request, queryset):
+        return self._bulk(request, queryset, form_class=admin_views.ApproveForm, verb="approve",
+                          decide=self._approve)
+
+    @admin.action(description="Decline selected operations", permissions=["decide"])
+    def decline_selected(self, request, queryset):
+        return self._bulk(request, queryset, form_class=admin_views.DeclineForm, verb="decline",
+                          decide=self._decline)

@@ -1,32 +1,180 @@
-from django.contrib import admin
+"""Orders, subscriptions and plans in the operator portal (R20–R23).
 
-from .models import Order, Plan, ProvisioningAttempt, Subscription
+Statuses are read-only; "retry provisioning" and "record payment" call the services, which
+decide whether the order may (R21, R22: never an order failed by a decline).
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from audit.admin import audit_trail_html
+from audit.models import ObjectType
+from postpay_portal.admin_site import form_errors_from, form_page
+from postpay_portal.errors import DomainError
+
+from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
+from .services import order_pay, order_retry_provisioning, plan_create
+
+
+class PlanCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    billing_model = forms.ChoiceField(choices=BillingModel.choices)
+    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    trial_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, help_text="0 means the plan has no trial.")
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    """Plans are created through ``plan_create`` and not edited afterwards (orders keep their
+    price, but a plan's billing model decides the gate, R5)."""
+
     list_display = ("id", "name", "billing_model", "price", "trial_days")
+    list_filter = ("billing_model",)
+    search_fields = ("name",)
+    readonly_fields = ("name", "billing_model", "price", "trial_days")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PlanCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                plan = plan_create(actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form_errors_from(form, error)
+            else:
+                self.log_addition(request, plan, [{"added": {}}])
+                messages.success(request, f"Plan \"{plan}\" was created.")
+                return redirect("admin:subscriptions_plan_changelist")
+        return form_page(request, self, title="Add plan", form=form, submit_label="Create plan", submit_name="_save",
+                         cancel_url=reverse("admin:subscriptions_plan_changelist"))
 
 
 class AttemptInline(admin.TabularInline):
+    """R22: each provisioning attempt is visible on the order."""
+
     model = ProvisioningAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ("number", "started_at", "finished_at", "outcome", "error")
+    fields = ("number", "started_at", "finished_at", "outcome", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _apply(request, queryset, service, verb):
+    """Call the service per order; report done and skipped with the refusal's words."""
+    done, skipped = [], []
+    for order_id in queryset.order_by("id").values_list("pk", flat=True):
+        try:
+            service(actor=request.user, order_id=order_id)
+        except DomainError as error:
+            skipped.append(f"#{order_id}: {error.detail}")
+        else:
+            done.append(f"#{order_id}")
+    if done:
+        messages.success(request, f"{verb} {len(done)} order(s): {', '.join(done)}.")
+    if skipped:
+        messages.warning(request, f"Skipped {len(skipped)} order(s): {'; '.join(skipped)}")
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "type", "account", "plan", "period", "price", "status", "created_by", "approved_by", "created_at")
+    list_display = ("id", "type", "account", "plan", "period", "price", "status", "failure_reason_short",
+                    "created_by", "approved_by", "attempt_count", "created_at")
+    list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("account", "plan", "created_by", "approved_by")
-    readonly_fields = [f.name for f in Order._meta.fields]
+    search_fields = ("=id", "account__name")
+    show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
+    show_full_result_count = False
+    list_per_page = 50
+    fields = ("type", "account", "plan", "period", "price", "status", "failure_reason", "subscription",
+              "created_by", "approved_by", "manual_operation_link", "created_at", "completed_at",
+              "enqueued_at", "audit_trail")
+    readonly_fields = fields
     inlines = [AttemptInline]
+    actions = ["retry_provisioning", "record_payment"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(attempts_total=Count("attempts"))
+
+    @admin.display(description="Failure reason")
+    def failure_reason_short(self, obj):
+        return (obj.failure_reason[:80] + "…") if len(obj.failure_reason) > 80 else (obj.failure_reason or "—")
+
+    @admin.display(description="Provisioning attempts", ordering="attempts_total")
+    def attempt_count(self, obj):
+        return obj.attempts_total
+
+    @admin.display(description="Manual operation")
+    def manual_operation_link(self, obj):
+        operation = getattr(obj, "manual_operation", None) if obj.pk else None
+        if operation is None:
+            return "—"
+        return format_html('<a href="{}">#{} — {}</a>',
+                           reverse("admin:manual_operations_manualoperation_change", args=[operation.pk]),
+                           operation.pk, operation.get_status_display())
+
+    @admin.display(description="Audit log")
+    def audit_trail(self, obj):
+        return audit_trail_html(object_type=ObjectType.ORDER, object_id=obj.pk) if obj.pk else "—"
 
     def has_add_permission(self, request):
+        return False  # orders are placed through order_place (customer portal, API)
+
+    def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every field is read-only; the actions below are the only writes
+
+    def has_operate_permission(self, request):
+        """Who may retry provisioning and record payments: the "change order" permission."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_order")
+
+    @admin.action(description="Retry provisioning of the selected orders", permissions=["operate"])
+    def retry_provisioning(self, request, queryset):
+        """R22: the service refuses an order failed by a decline (R16) or not failed at all."""
+        _apply(request, queryset, order_retry_provisioning, "Retried provisioning of")
+
+    @admin.action(description="Record payment of the selected orders", permissions=["operate"])
+    def record_payment(self, request, queryset):
+        """R21."""
+        _apply(request, queryset, order_pay, "Recorded payment of")
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
+    list_filter = ("status", "period", "plan")
     list_select_related = ("account", "plan")
+    search_fields = ("=id", "account__name")
+    show_full_result_count = False
+    readonly_fields = ("account", "plan", "period", "status", "started_at", "current_period_end", "origin_order")
+
+    def has_add_permission(self, request):
+        return False  # created by provisioning (R23)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
