@@ -11,22 +11,43 @@ MANAGERS_GROUP = "Postpay managers"
 DECIDE_PERMISSION = "manual_operations.decide_manualoperation"
 
 
+# What a manager reads while deciding: the linked account, its orders and subscriptions,
+# the plans and the audit log (view only; deciding is its own permission).
+MANAGER_VIEW_PERMISSIONS = [
+    ("accounts", "account"),
+    ("accounts", "accountclass"),
+    ("subscriptions", "order"),
+    ("subscriptions", "subscription"),
+    ("subscriptions", "plan"),
+    ("audit", "auditlogentry"),
+    ("manual_operations", "manualoperation"),
+]
+
+
 def ensure_postpay_managers_group(sender=None, using="default", **kwargs):
+    """Idempotent; runs after every ``migrate``, when all permissions exist."""
+    from django.apps import apps as global_apps
+
     from .models import ManualOperation
 
-    content_type = ContentType.objects.db_manager(using).get_for_model(ManualOperation)
-    permission, _ = Permission.objects.db_manager(using).get_or_create(
-        content_type=content_type,
+    permissions = Permission.objects.db_manager(using)
+    content_types = ContentType.objects.db_manager(using)
+    decide, _ = permissions.get_or_create(
+        content_type=content_types.get_for_model(ManualOperation),
         codename="decide_manualoperation",
         defaults={"name": "Can decide manual operations"},
     )
-    view, _ = Permission.objects.db_manager(using).get_or_create(
-        content_type=content_type,
-        codename="view_manualoperation",
-        defaults={"name": "Can view manual operation"},
-    )
     group, _ = Group.objects.db_manager(using).get_or_create(name=MANAGERS_GROUP)
-    group.permissions.add(permission, view)
+    granted = [decide]
+    for app_label, model in MANAGER_VIEW_PERMISSIONS:
+        model_class = global_apps.get_model(app_label, model)
+        view, _ = permissions.get_or_create(
+            content_type=content_types.get_for_model(model_class),
+            codename=f"view_{model}",
+            defaults={"name": f"Can view {model_class._meta.verbose_name_raw}"},  # Django's own wording
+        )
+        granted.append(view)
+    group.permissions.add(*granted)
     return group
 
 
