@@ -1,3 +1,52 @@
 """REST API routes (CONTRACT §4), mounted at /api/."""
 
-urlpatterns = []
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import apis as accounts
+from audit import apis as audit
+from manual_operations import apis as manual_operations
+from settings_app import apis as settings_app
+from subscriptions import apis as subscriptions
+
+from .api.exceptions import api_not_found
+from .api.views import TokenCreateApi
+
+v1 = [
+    path("auth/token/", TokenCreateApi.as_view(), name="token"),
+    path("settings/postpay/", settings_app.PostpaySettingsApi.as_view(), name="settings-postpay"),
+    path("plans/", subscriptions.PlanListApi.as_view(), name="plans"),
+    path("plans/<int:pk>/", subscriptions.PlanDetailApi.as_view(), name="plan"),
+    path("accounts/", accounts.AccountListApi.as_view(), name="accounts"),
+    path("accounts/<int:pk>/", accounts.AccountDetailApi.as_view(), name="account-detail"),
+    path("accounts/<int:pk>/users/", accounts.AccountUserCreateApi.as_view(), name="account-users"),
+    path("account/", accounts.MyAccountApi.as_view(), name="my-account"),
+    path("orders/", subscriptions.OrderListApi.as_view(), name="orders"),
+    path("orders/<int:pk>/", subscriptions.OrderDetailApi.as_view(), name="order"),
+    path("orders/<int:pk>/pay/", subscriptions.OrderPayApi.as_view(), name="order-pay"),
+    path("orders/<int:pk>/cancel/", subscriptions.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<int:pk>/retry/", subscriptions.OrderRetryApi.as_view(), name="order-retry"),
+    path("subscriptions/", subscriptions.SubscriptionListApi.as_view(), name="subscriptions"),
+    path("subscriptions/<int:pk>/", subscriptions.SubscriptionDetailApi.as_view(), name="subscription"),
+    path("subscriptions/<int:pk>/renew/", subscriptions.SubscriptionRenewApi.as_view(), name="subscription-renew"),
+    path("subscriptions/<int:pk>/switch/", subscriptions.SubscriptionSwitchApi.as_view(), name="subscription-switch"),
+    path("manual-operations/", manual_operations.ManualOperationListApi.as_view(), name="manual-operations"),
+    path(
+        "manual-operations/<int:pk>/approve/",
+        manual_operations.ManualOperationApproveApi.as_view(),
+        name="manual-operation-approve",
+    ),
+    path(
+        "manual-operations/<int:pk>/decline/",
+        manual_operations.ManualOperationDeclineApi.as_view(),
+        name="manual-operation-decline",
+    ),
+    path("audit-log/", audit.AuditLogListApi.as_view(), name="audit-log"),
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"))),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", api_not_found),
+]

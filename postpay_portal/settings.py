@@ -246,11 +246,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON in and out (CONTRACT §4); the parser refuses a body over 1 MiB (R31).
+    "DEFAULT_PARSER_CLASSES": ["postpay_portal.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "postpay_portal.api.pagination.ApiPagination",
+    "EXCEPTION_HANDLER": "postpay_portal.api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Postpay Portal API",
+    "DESCRIPTION": (
+        "JSON API for integrators (CONTRACT §4). Authenticate with `POST /api/v1/auth/token/` and send "
+        "`Authorization: Token <token>`. Errors are `{\"code\", \"detail\", \"fields\"?}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "subscriptions.models.OrderStatus",
+        "PostpayPermissionEnum": "accounts.models.PostpayPermission",
+        "OperationStatusEnum": "manual_operations.models.OperationStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
