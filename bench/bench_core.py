@@ -103,7 +103,7 @@ def placement_throughput(manager, plan):
     print(f"  bare insert of an order row : {rates['bare insert']:8.0f} orders/s")
     print(f"  order_place (service)       : {rates['order_place']:8.0f} orders/s")
     print(f"  ratio service / bare insert : {rates['order_place'] / rates['bare insert']:8.2f}")
-    print(f"  SQL statements per placed order: {per_order:.1f} (plus BEGIN and COMMIT; goal ≤ 8)")
+    print(f"  SQL statements per placed order: {per_order:.1f} (BEGIN and COMMIT included; goal ≤ 8)")
 
 
 def main():

@@ -1,13 +1,11 @@
 """``Idempotency-Key`` on order creation (CONTRACT §4)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from postpay_portal.models import IdempotencyRecord
 from subscriptions.models import Order
 from tests.api.conftest import body, snapshot
+from tests.concurrency import run_together
 
 
 def place(client, key, **payload):
@@ -97,22 +95,10 @@ def test_concurrent_repeats_create_one_order_and_wait_for_the_first_response(api
     """Eight requests with one key, released together: one order; every one of them gets
     the first response (a late one waits for the first transaction instead of failing)."""
     n = 8
-    barrier = threading.Barrier(n)
-    responses = [None] * n
-
-    def worker(i):
-        try:
-            client = api(customer_alice)
-            barrier.wait()
-            responses[i] = place(client, "race-key", plan=postpaid_plan.pk, period="commercial")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    clients = [api(customer_alice) for _ in range(n)]
+    outcomes = run_together(n, lambda i: place(clients[i], "race-key", plan=postpaid_plan.pk, period="commercial"))
+    assert [kind for kind, _ in outcomes] == ["ok"] * n, outcomes
+    responses = [response for _, response in outcomes]
     assert [r.status_code for r in responses] == [201] * n
     assert len({body(r)["id"] for r in responses}) == 1
     assert Order.objects.count() == 1

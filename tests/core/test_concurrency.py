@@ -1,44 +1,17 @@
 """R12, R14, R22, R23 under real concurrency, on PostgreSQL: threads released together by a
 barrier, each with its own database connection."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline
-from postpay_portal.errors import DomainError
 from subscriptions.models import AttemptOutcome, Order, OrderStatus, Subscription
 from subscriptions.services import order_provision, subscription_renew
+from tests.concurrency import run_together
 from tests.core.helpers import place
 from tests.factories import ManagerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(n, action):
-    """Run ``action(i)`` in n threads started at once; return each outcome."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            outcomes[i] = ("ok", action(i))
-        except DomainError as exc:
-            outcomes[i] = ("refused", exc.code)
-        except Exception as exc:  # a 500 in the making: the test must see it
-            outcomes[i] = ("error", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def test_r12_twenty_simultaneous_first_orders_hold_one_and_refuse_nineteen(
