@@ -27,7 +27,6 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     list_filter = ("object_type", "field", ("at", admin.DateFieldListFilter))
     list_select_related = ("actor",)
     search_fields = ("=object_id", "reason", "actor__username")
-    date_hierarchy = None
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
     show_full_result_count = False
     list_per_page = 100

@@ -8,7 +8,3 @@ def audit_log_list(*, object_type=None, object_id=None):
     if object_id is not None:
         qs = qs.filter(object_id=object_id)
     return qs
-
-
-def audit_log_for(obj, object_type):
-    return audit_log_list(object_type=object_type, object_id=obj.pk)

@@ -15,13 +15,14 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import form_page, request_is_manual
+from postpay_portal.admin_site import apply_each, form_page, request_is_manual
 
 from . import admin_views
 from .errors import OperationAlreadyDecided
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
+from .services import manual_operation_approve, manual_operation_decline
 
 ALL = "all"
 
@@ -227,13 +228,13 @@ class ManualOperationAdmin(admin.ModelAdmin):
 
     # --- bulk actions (R18) ------------------------------------------------------------------
 
-    def _bulk(self, request, queryset, *, form_class, verb, decide):
+    def _bulk(self, request, queryset, *, form_class, verb, service):
         """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
         ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
         form = form_class(request.POST if "confirm" in request.POST else None)
         if "confirm" in request.POST and form.is_valid():
-            decided, skipped = admin_views.decide_many(
-                lambda **kw: decide(actor=request.user, **kw), ids, **form.cleaned_data
+            decided, skipped = apply_each(
+                lambda pk: service(actor=request.user, operation_id=pk, **form.cleaned_data), ids
             )
             if decided:
                 messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
@@ -260,9 +261,9 @@ class ManualOperationAdmin(admin.ModelAdmin):
     @admin.action(description="Approve selected operations", permissions=["decide"])
     def approve_selected(self, request, queryset):
         return self._bulk(request, queryset, form_class=admin_views.ApproveForm, verb="approve",
-                          decide=self._approve)
+                          service=manual_operation_approve)
 
     @admin.action(description="Decline selected operations", permissions=["decide"])
     def decline_selected(self, request, queryset):
         return self._bulk(request, queryset, form_class=admin_views.DeclineForm, verb="decline",
-                          decide=self._decline)
+                          service=manual_operation_decline)

@@ -133,15 +133,3 @@ def decline(*, actor, operation_id, reason, note=""):
         return manual_operation_decline(actor=actor, operation_id=operation_id, reason=reason, note=note), None
     except DomainError as error:
         return None, error
-
-
-def decide_many(decide, operation_ids, **kwargs):
-    """R18: apply R14 per operation; return the decided ids and the skipped ones with why."""
-    decided, skipped = [], []
-    for operation_id in operation_ids:
-        operation, error = decide(operation_id=operation_id, **kwargs)
-        if error is None:
-            decided.append(operation_id)
-        else:
-            skipped.append((operation_id, error.detail))
-    return decided, skipped

@@ -12,11 +12,5 @@ def manual_operation_list(*, status=None, account_id=None):
     return qs
 
 
-def open_operation_for_account(account_id):
-    return manual_operation_list(status=OperationStatus.APPROVAL_REQUIRED, account_id=account_id).first()
-
-
 def latest_operation_for_account(account_id):
     return manual_operation_list(account_id=account_id).order_by("-created_at", "-id").first()
-
-

@@ -4,6 +4,7 @@ generic confirmation page, and how a domain error reaches the operator (STYLE §
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 
 admin.site.site_header = "Postpay Portal — operator portal"
@@ -24,6 +25,20 @@ def request_is_manual(request):
 def report_domain_error(request, error):
     """A refusal reaches the operator as a message, never as a 500 (STYLE §4)."""
     messages.error(request, error.detail)
+
+
+def apply_each(action, ids):
+    """A bulk action (R18): call ``action(pk)`` for each id on its own, so that one refusal
+    does not stop the rest. Returns the ids done, and ``(id, refusal detail)`` of the rest."""
+    done, skipped = [], []
+    for pk in ids:
+        try:
+            action(pk)
+        except DomainError as error:
+            skipped.append((pk, error.detail))
+        else:
+            done.append(pk)
+    return done, skipped
 
 
 def form_errors_from(form, error):

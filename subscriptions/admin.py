@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import form_errors_from, form_page
+from postpay_portal.admin_site import apply_each, form_errors_from, form_page
 from postpay_portal.errors import DomainError
 
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
@@ -80,18 +81,13 @@ class AttemptInline(admin.TabularInline):
 
 def _apply(request, queryset, service, verb):
     """Call the service per order; report done and skipped with the refusal's words."""
-    done, skipped = [], []
-    for order_id in queryset.order_by("id").values_list("pk", flat=True):
-        try:
-            service(actor=request.user, order_id=order_id)
-        except DomainError as error:
-            skipped.append(f"#{order_id}: {error.detail}")
-        else:
-            done.append(f"#{order_id}")
+    ids = queryset.order_by("id").values_list("pk", flat=True)
+    done, skipped = apply_each(lambda order_id: service(actor=request.user, order_id=order_id), ids)
     if done:
-        messages.success(request, f"{verb} {len(done)} order(s): {', '.join(done)}.")
+        messages.success(request, f"{verb} {len(done)} order(s): {', '.join(f'#{pk}' for pk in done)}.")
     if skipped:
-        messages.warning(request, f"Skipped {len(skipped)} order(s): {'; '.join(skipped)}")
+        messages.warning(request, f"Skipped {len(skipped)} order(s): "
+                                  + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
 
 
 @admin.register(Order)
@@ -112,8 +108,6 @@ class OrderAdmin(admin.ModelAdmin):
     actions = ["retry_provisioning", "record_payment"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(attempts_total=Count("attempts"))
 
     @admin.display(description="Failure reason")
