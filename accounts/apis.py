@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from postpay_portal.api.fields import UsernameField
 from postpay_portal.api.filters import filter_parameters, validated_filters
 from postpay_portal.api.pagination import ApiPagination
-from postpay_portal.api.permissions import IsCustomer, IsStaff
+from postpay_portal.api.permissions import IsCustomer, ModelPermission
 from postpay_portal.api.schema import errors
 
 from .models import Account, PostpayPermission
@@ -41,9 +41,10 @@ class AccountFilter(django_filters.FilterSet):
 
 
 class AccountListApi(ListAPIView):
-    """Staff: list accounts (``?postpay_permission=``) and create one (R7, R8)."""
+    """Staff: list accounts (``?postpay_permission=``) and create one (R7, R8; R33: creating
+    needs ``add_account``, as in the operator portal)."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
     queryset = Account.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = AccountOutput
     pagination_class = ApiPagination
@@ -96,9 +97,10 @@ class AccountListApi(ListAPIView):
 class AccountDetailApi(APIView):
     """Staff: read an account, or change its name and e-mail. The permission is never
     written here: ``postpay_permission`` in the body is 400 ``postpay_permission_read_only``
-    (R6, R7), decided by ``account_update``."""
+    (R6, R7), decided by ``account_update``. R33: a change needs ``change_account``."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
+    queryset = Account.objects.none()
 
     @extend_schema_serializer(component_name="AccountUpdate")
     class InputSerializer(serializers.Serializer):
@@ -130,9 +132,12 @@ class AccountDetailApi(APIView):
 
 
 class AccountUserCreateApi(APIView):
-    """Staff: a customer login of the account."""
+    """Staff: a customer login of the account. R33: ``change_account``, the permission the
+    account page's "Add a customer login" asks."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
+    queryset = Account.objects.none()
+    permission_verbs = {"POST": "change"}
 
     @extend_schema_serializer(component_name="AccountUserCreate")
     class InputSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from rest_framework.generics import ListAPIView
 
 from postpay_portal.api.filters import IdFilter, filter_parameters, validated_filters
 from postpay_portal.api.pagination import ApiPagination
-from postpay_portal.api.permissions import IsStaff
+from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
 from .models import AuditLogEntry, ObjectType
@@ -36,7 +36,7 @@ class AuditLogEntryOutput(serializers.Serializer):
 
 
 class AuditLogListApi(ListAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
     queryset = AuditLogEntry.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = AuditLogEntryOutput
     pagination_class = ApiPagination

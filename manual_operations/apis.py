@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from postpay_portal.api.fields import UsernameField
 from postpay_portal.api.filters import IdFilter, filter_parameters, validated_filters
 from postpay_portal.api.pagination import ApiPagination
-from postpay_portal.api.permissions import IsManager, IsStaff
+from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
 from .models import DeclineReason, ManualOperation, OperationStatus, OperationType
@@ -44,7 +44,7 @@ class ManualOperationFilter(django_filters.FilterSet):
 
 
 class ManualOperationListApi(ListAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
     queryset = ManualOperation.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = ManualOperationOutput
     pagination_class = ApiPagination
@@ -73,9 +73,12 @@ DECISION_ERRORS = errors(body=True, s403=["permission_denied"], s404=["not_found
 
 
 class ManualOperationApproveApi(APIView):
-    """R15: approve once; the held order provisions after the decision commits."""
+    """R15: approve once; the held order provisions after the decision commits. R33: the
+    decide permission, as in the queue."""
 
-    permission_classes = [IsManager]
+    permission_classes = [ModelPermission]
+    queryset = ManualOperation.objects.none()
+    permission_verbs = {"POST": "decide"}
 
     @extend_schema_serializer(component_name="ManualOperationApprove")
     class InputSerializer(serializers.Serializer):
@@ -91,9 +94,12 @@ class ManualOperationApproveApi(APIView):
 
 
 class ManualOperationDeclineApi(APIView):
-    """R16: decline once with a structured internal reason (never shown to the customer)."""
+    """R16: decline once with a structured internal reason (never shown to the customer).
+    R33: the decide permission, as in the queue."""
 
-    permission_classes = [IsManager]
+    permission_classes = [ModelPermission]
+    queryset = ManualOperation.objects.none()
+    permission_verbs = {"POST": "decide"}
 
     @extend_schema_serializer(component_name="ManualOperationDecline")
     class InputSerializer(serializers.Serializer):

@@ -6,10 +6,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from postpay_portal.api.fields import StrictBooleanField
-from postpay_portal.api.permissions import IsStaff
+from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
-from .models import PermissionMode
+from .models import PermissionMode, PostpaySettings
 from .selectors import postpay_settings_get
 from .services import postpay_settings_update
 
@@ -20,9 +20,11 @@ class PostpaySettingsOutput(serializers.Serializer):
 
 
 class PostpaySettingsApi(APIView):
-    """R1–R4: read or change the settings; every change is audited by the service."""
+    """R1–R4: read or change the settings; every change is audited by the service. R33: a
+    change needs ``change_postpaysettings``, as the settings page."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
+    permission_model = PostpaySettings
 
     @extend_schema_serializer(component_name="PostpaySettingsUpdate")
     class InputSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from postpay_portal.api.filters import IdFilter, filter_parameters, validated_fi
 from postpay_portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from postpay_portal.api.idempotency import idempotent
 from postpay_portal.api.pagination import ApiPagination
-from postpay_portal.api.permissions import IsStaff
+from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
 
@@ -49,8 +49,10 @@ class PlanOutput(serializers.Serializer):
 
 
 class PlanListApi(ListAPIView):
-    """Everyone authenticated lists plans; staff create them."""
+    """Everyone authenticated lists plans; staff with ``add_plan`` create them (R33)."""
 
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET",)
     queryset = Plan.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = PlanOutput
     pagination_class = ApiPagination
@@ -61,9 +63,6 @@ class PlanListApi(ListAPIView):
         billing_model = serializers.ChoiceField(choices=BillingModel.choices)
         price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
         trial_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, default=0)
-
-    def get_permissions(self):
-        return [IsStaff()] if self.request.method == "POST" else super().get_permissions()
 
     def get_queryset(self):
         return plan_list()
@@ -145,8 +144,11 @@ class OrderFilter(django_filters.FilterSet):
 
 class OrderListApi(ListAPIView):
     """List orders (customers: their own, filtered by the status they are shown, R24) and
-    place a `new` order (R5, R9–R13, R21) with an optional ``Idempotency-Key``."""
+    place a `new` order (R5, R9–R13, R21) with an optional ``Idempotency-Key``. Staff need
+    ``add_order`` to place one (R33)."""
 
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET", "POST")
     queryset = Order.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = OrderOutput
     pagination_class = ApiPagination
@@ -203,9 +205,12 @@ class OrderDetailApi(APIView):
 
 
 class OrderPayApi(APIView):
-    """Staff record the payment: `waiting_for_payment` → `provisioning` (R21)."""
+    """Staff record the payment: `waiting_for_payment` → `provisioning` (R21). R33:
+    ``change_order``, as the admin's "Record payment"."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
+    queryset = Order.objects.none()
+    permission_verbs = {"POST": "change"}
 
     @extend_schema(
         request=None,
@@ -217,7 +222,13 @@ class OrderPayApi(APIView):
 
 
 class OrderCancelApi(APIView):
-    """`waiting_for_payment` → `cancelled`; a held order cannot be cancelled (R25)."""
+    """`waiting_for_payment` → `cancelled`; a held order cannot be cancelled (R25). Staff
+    need ``change_order`` (R33)."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("POST",)
+    queryset = Order.objects.none()
+    permission_verbs = {"POST": "change"}
 
     @extend_schema(
         request=None,
@@ -229,9 +240,12 @@ class OrderCancelApi(APIView):
 
 
 class OrderRetryApi(APIView):
-    """Staff retry a failed provisioning, never one failed by a decline (R22, R16)."""
+    """Staff retry a failed provisioning, never one failed by a decline (R22, R16). R33:
+    ``change_order``, as the admin's "Retry provisioning"."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ModelPermission]
+    queryset = Order.objects.none()
+    permission_verbs = {"POST": "change"}
 
     @extend_schema(
         request=None,
@@ -283,7 +297,11 @@ class SubscriptionDetailApi(APIView):
 
 
 class SubscriptionRenewApi(APIView):
-    """A `renewal` order through the same gate (R5, R23)."""
+    """A `renewal` order through the same gate (R5, R23). Staff need ``add_order`` (R33)."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("POST",)
+    permission_model = Order
 
     @extend_schema(
         request=None,
@@ -296,7 +314,12 @@ class SubscriptionRenewApi(APIView):
 
 
 class SubscriptionSwitchApi(APIView):
-    """A `switch` order to another plan through the same gate (R5, R23)."""
+    """A `switch` order to another plan through the same gate (R5, R23). Staff need
+    ``add_order`` (R33)."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("POST",)
+    permission_model = Order
 
     @extend_schema_serializer(component_name="SubscriptionSwitch")
     class InputSerializer(serializers.Serializer):

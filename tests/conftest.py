@@ -44,8 +44,10 @@ from tests.factories import (  # noqa: E402
     AccountFactory,
     CustomerFactory,
     ManagerFactory,
+    OperatorFactory,
     PlanFactory,
     StaffFactory,
+    SuperuserFactory,
 )
 
 
@@ -56,8 +58,20 @@ def manager_max(db):
 
 @pytest.fixture
 def staff_sam(db):
-    """An operator without the decide permission."""
-    return StaffFactory(username="sam")
+    """An operator of the "Operators" group: no decide permission, no plans."""
+    return OperatorFactory(username="sam")
+
+
+@pytest.fixture
+def bare_staff_bea(db):
+    """Staff status and no permission at all (R33)."""
+    return StaffFactory(username="bea")
+
+
+@pytest.fixture
+def admin_ada(db):
+    """A superuser: every permission, plans included."""
+    return SuperuserFactory(username="ada")
 
 
 @pytest.fixture

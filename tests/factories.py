@@ -4,10 +4,8 @@ writing the status (STYLE §7): accounts are created by ``account_create``."""
 from decimal import Decimal
 
 import factory
-from django.contrib.auth.models import Group
-
 from accounts.models import User
-from manual_operations.groups import MANAGERS_GROUP, ensure_postpay_managers_group
+from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP, ensure_groups
 from subscriptions.models import Plan
 
 PASSWORD = "correct-horse-42"
@@ -25,14 +23,34 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """Staff status and no permission at all (R33: staff status alone allows no write)."""
+
     is_staff = True
 
 
+def join_groups(user, *names):
+    groups = ensure_groups()
+    user.groups.add(*(groups[name] for name in names))
+
+
+class OperatorFactory(StaffFactory):
+    """An operator of the "Operators" group: accounts, payments, retries, settings; no decisions."""
+
+    @factory.post_generation
+    def operators_group(self, create, extracted, **kwargs):
+        join_groups(self, OPERATORS_GROUP)
+
+
 class ManagerFactory(StaffFactory):
+    """Like the demo manager: "Postpay managers" and "Operators"."""
+
     @factory.post_generation
     def managers_group(self, create, extracted, **kwargs):
-        ensure_postpay_managers_group()
-        self.groups.add(Group.objects.get(name=MANAGERS_GROUP))
+        join_groups(self, MANAGERS_GROUP, OPERATORS_GROUP)
+
+
+class SuperuserFactory(StaffFactory):
+    is_superuser = True
 
 
 class AccountFactory(factory.Factory):

@@ -15,10 +15,10 @@ OPERATOR_VIEW_PERMISSIONS = [
 
 
 @pytest.fixture
-def operator_sam(staff_sam):
-    """Staff without the decide permission, with the seed's "Operators" view permissions."""
-    staff_sam.user_permissions.add(*Permission.objects.filter(codename__in=OPERATOR_VIEW_PERMISSIONS))
-    return staff_sam
+def operator_sam(bare_staff_bea):
+    """Staff who may view everything and change nothing: no decide, add or change permission."""
+    bare_staff_bea.user_permissions.add(*Permission.objects.filter(codename__in=OPERATOR_VIEW_PERMISSIONS))
+    return bare_staff_bea
 
 
 @pytest.fixture

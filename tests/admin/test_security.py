@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from manual_operations.groups import MANAGERS_GROUP
+from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP
 from tests.factories import PASSWORD, StaffFactory
 
 LOGIN = reverse("admin:login")
@@ -59,6 +59,13 @@ def test_postpay_managers_group_exists_after_migrate_with_the_decide_permission(
     group = Group.objects.get(name=MANAGERS_GROUP)
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert {"decide_manualoperation", "view_manualoperation"} <= codenames
+
+
+@pytest.mark.django_db
+def test_r33_operators_group_exists_after_migrate_without_plans_or_decisions():
+    codenames = set(Group.objects.get(name=OPERATORS_GROUP).permissions.values_list("codename", flat=True))
+    assert {"add_account", "change_account", "add_order", "change_order", "change_postpaysettings"} <= codenames
+    assert not codenames & {"add_plan", "decide_manualoperation"}
 
 
 def test_check_deploy_passes_with_debug_off_and_a_secret(tmp_path):

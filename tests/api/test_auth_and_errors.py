@@ -79,8 +79,8 @@ def test_r31_malformed_json_is_400_malformed_request_and_changes_nothing(api, cu
 
 
 @pytest.mark.django_db
-def test_body_that_is_not_json_is_400_malformed_request(api, staff_sam):
-    response = api(staff_sam).post("/api/v1/plans/", data="name=x", content_type="application/x-www-form-urlencoded")
+def test_body_that_is_not_json_is_400_malformed_request(api, admin_ada):
+    response = api(admin_ada).post("/api/v1/plans/", data="name=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert body(response)["code"] == "malformed_request"
 

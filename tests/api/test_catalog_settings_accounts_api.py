@@ -48,8 +48,8 @@ def test_r31_bad_setting_is_400_invalid_and_nothing_changes(api, staff_sam, payl
 # --- plans --------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_staff_create_a_plan_and_everyone_reads_it(api, staff_sam, customer_alice):
-    response = api(staff_sam).post(
+def test_staff_create_a_plan_and_everyone_reads_it(api, admin_ada, customer_alice):
+    response = api(admin_ada).post(
         "/api/v1/plans/", {"name": "Gold", "billing_model": "postpay", "price": "12.50", "trial_days": 7}, format="json"
     )
     assert response.status_code == 201
@@ -67,9 +67,9 @@ def test_staff_create_a_plan_and_everyone_reads_it(api, staff_sam, customer_alic
     ({"name": "X", "billing_model": "prepay", "price": "1.005"}, "price"),
     ({"name": "X", "billing_model": "prepay", "price": "1.00", "trial_days": -1}, "trial_days"),
 ])
-def test_r31_bad_plan_is_400_invalid_on_its_field(api, staff_sam, payload, field):
+def test_r31_bad_plan_is_400_invalid_on_its_field(api, admin_ada, payload, field):
     before = snapshot()
-    response = api(staff_sam).post("/api/v1/plans/", payload, format="json")
+    response = api(admin_ada).post("/api/v1/plans/", payload, format="json")
     assert response.status_code == 400 and field in body(response)["fields"]
     assert snapshot() == before
 

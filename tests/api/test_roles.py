@@ -1,73 +1,117 @@
-"""The role matrix of every endpoint (CONTRACT §4, SPEC R31): anonymous is 401
-``not_authenticated``, a missing role 403 ``permission_denied``, another account's object 404
-``not_found`` — exactly as for a missing one."""
+"""The role matrix of every endpoint (CONTRACT §4, SPEC R31, R33).
+
+Anonymous is 401 ``not_authenticated``; a missing role or a missing Django permission is 403
+``permission_denied`` with nothing changed; another account's object is 404 ``not_found`` —
+exactly as for a missing one. R33: every write needs the Django permission the operator
+portal asks for the same action, so staff status alone (``bare_staff``) writes nothing, and
+the demo's "Operators" group may do what it may do in the admin, not more (no plans, no
+decisions).
+
+The table must name every operation of the OpenAPI schema: a new endpoint without its row
+fails ``test_r33_the_matrix_covers_every_operation_of_the_schema``.
+"""
+
+import re
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from tests.api.conftest import body, snapshot
 
-ROLES = ["anonymous", "customer", "other_customer", "staff", "manager"]
+ROLES = ["anonymous", "customer", "other_customer", "bare_staff", "operator", "manager", "superuser"]
 CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
 
 
-def expect(anonymous=401, customer=200, other_customer=200, staff=200, manager=200):
-    return dict(anonymous=anonymous, customer=customer, other_customer=other_customer, staff=staff, manager=manager)
+def expect(default=200, **per_role):
+    """The status each role gets: ``default`` for everybody authenticated, anonymous 401."""
+    table = {role: default for role in ROLES}
+    table["anonymous"] = 401
+    table.update(per_role)
+    return table
 
 
-STAFF_ONLY = expect(customer=403, other_customer=403)
-STAFF_CREATES = expect(customer=403, other_customer=403, staff=201, manager=201)
+CUSTOMERS_403 = dict(customer=403, other_customer=403)
+# Reads of staff-only resources: staff status is enough (R33 is about writes).
+STAFF_READS = expect(**CUSTOMERS_403)
+# A write the "Operators" group holds the permission of (add/change account, change order,
+# change settings): bare staff 403.
+OPERATORS_WRITE = expect(**CUSTOMERS_403, bare_staff=403)
+OPERATORS_CREATE = expect(201, **CUSTOMERS_403, bare_staff=403)
+# Plans are the catalog: only a superuser (or a user granted add_plan) creates them.
+CATALOG_CREATE = expect(201, **CUSTOMERS_403, bare_staff=403, operator=403, manager=403)
+# Decisions: the decide permission of "Postpay managers".
+DECISION = expect(**CUSTOMERS_403, bare_staff=403, operator=403)
 OWN_OBJECT = expect(other_customer=404)
-OWN_CREATION = expect(customer=201, other_customer=404, staff=201, manager=201)
-STAFF_ACTION = expect(customer=403, other_customer=403)
-MANAGER_ACTION = expect(customer=403, other_customer=403, staff=403)
+# Customers act on their own account; staff need add_order / change_order.
+OWN_CREATION = expect(201, other_customer=404, bare_staff=403)
+OWN_ACTION = expect(other_customer=404, bare_staff=403)
 
 # name: (method, path, body(objects, alice_account_id), fixtures, expected status per role)
 CASES = {
-    "settings_get": ("get", "/api/v1/settings/postpay/", None, [], STAFF_ONLY),
-    "settings_patch": ("patch", "/api/v1/settings/postpay/", lambda o, a: {"trial_requires_approval": True}, [], STAFF_ONLY),
+    "settings_get": ("get", "/api/v1/settings/postpay/", None, [], STAFF_READS),
+    "settings_patch": ("patch", "/api/v1/settings/postpay/", lambda o, a: {"trial_requires_approval": True}, [],
+                       OPERATORS_WRITE),
     "plans_list": ("get", "/api/v1/plans/", None, [], expect()),
     "plan_get": ("get", "/api/v1/plans/{postpaid_plan}/", None, ["postpaid_plan"], expect()),
     "plan_create": ("post", "/api/v1/plans/",
                     lambda o, a: {"name": "Gold", "billing_model": "postpay", "price": "12.50", "trial_days": 0},
-                    [], STAFF_CREATES),
-    "accounts_list": ("get", "/api/v1/accounts/", None, [], STAFF_ONLY),
-    "account_create": ("post", "/api/v1/accounts/", lambda o, a: {"name": "New Co"}, [], STAFF_CREATES),
-    "account_get": ("get", "/api/v1/accounts/{alice}/", None, [], STAFF_ONLY),
-    "account_patch": ("patch", "/api/v1/accounts/{alice}/", lambda o, a: {"name": "Alice Group"}, [], STAFF_ONLY),
+                    [], CATALOG_CREATE),
+    "accounts_list": ("get", "/api/v1/accounts/", None, [], STAFF_READS),
+    "account_create": ("post", "/api/v1/accounts/", lambda o, a: {"name": "New Co"}, [], OPERATORS_CREATE),
+    "account_get": ("get", "/api/v1/accounts/{alice}/", None, [], STAFF_READS),
+    "account_patch": ("patch", "/api/v1/accounts/{alice}/", lambda o, a: {"name": "Alice Group"}, [], OPERATORS_WRITE),
     "account_user_create": ("post", "/api/v1/accounts/{alice}/users/",
-                            lambda o, a: {"username": "alice2", "password": "long-enough-pass-9"}, [], STAFF_CREATES),
-    "my_account": ("get", "/api/v1/account/", None, [], expect(staff=403, manager=403)),
+                            lambda o, a: {"username": "alice2", "password": "long-enough-pass-9"}, [],
+                            OPERATORS_CREATE),
+    "my_account": ("get", "/api/v1/account/", None, [],
+                   expect(bare_staff=403, operator=403, manager=403, superuser=403)),
     "orders_list": ("get", "/api/v1/orders/", None, [], expect()),
     "order_create": ("post", "/api/v1/orders/",
                      lambda o, a: {"plan": o["postpaid_plan"].pk, "period": "commercial", "account": a},
                      ["postpaid_plan"], OWN_CREATION),
     "order_get": ("get", "/api/v1/orders/{waiting_order}/", None, ["waiting_order"], OWN_OBJECT),
-    "order_pay": ("post", "/api/v1/orders/{waiting_order}/pay/", None, ["waiting_order"], STAFF_ACTION),
-    "order_cancel": ("post", "/api/v1/orders/{waiting_order}/cancel/", None, ["waiting_order"], OWN_OBJECT),
-    "order_retry": ("post", "/api/v1/orders/{failed_order}/retry/", None, ["failed_order"], STAFF_ACTION),
+    "order_pay": ("post", "/api/v1/orders/{waiting_order}/pay/", None, ["waiting_order"], OPERATORS_WRITE),
+    "order_cancel": ("post", "/api/v1/orders/{waiting_order}/cancel/", None, ["waiting_order"], OWN_ACTION),
+    "order_retry": ("post", "/api/v1/orders/{failed_order}/retry/", None, ["failed_order"], OPERATORS_WRITE),
     "subscriptions_list": ("get", "/api/v1/subscriptions/", None, [], expect()),
     "subscription_get": ("get", "/api/v1/subscriptions/{subscription}/", None, ["subscription"], OWN_OBJECT),
-    "subscription_renew": ("post", "/api/v1/subscriptions/{subscription}/renew/", None, ["subscription"], OWN_CREATION),
+    "subscription_renew": ("post", "/api/v1/subscriptions/{subscription}/renew/", None, ["subscription"],
+                           OWN_CREATION),
     "subscription_switch": ("post", "/api/v1/subscriptions/{subscription}/switch/",
-                            lambda o, a: {"plan": o["prepaid_plan"].pk}, ["subscription", "prepaid_plan"], OWN_CREATION),
-    "manual_operations_list": ("get", "/api/v1/manual-operations/", None, [], STAFF_ONLY),
+                            lambda o, a: {"plan": o["prepaid_plan"].pk}, ["subscription", "prepaid_plan"],
+                            OWN_CREATION),
+    "manual_operations_list": ("get", "/api/v1/manual-operations/", None, [], STAFF_READS),
     "manual_operation_approve": ("post", "/api/v1/manual-operations/{operation}/approve/", None, ["operation"],
-                                 MANAGER_ACTION),
+                                 DECISION),
     "manual_operation_decline": ("post", "/api/v1/manual-operations/{operation}/decline/",
-                                 lambda o, a: {"reason": "credit_risk"}, ["operation"], MANAGER_ACTION),
-    "audit_log": ("get", "/api/v1/audit-log/", None, [], STAFF_ONLY),
+                                 lambda o, a: {"reason": "credit_risk"}, ["operation"], DECISION),
+    "audit_log": ("get", "/api/v1/audit-log/", None, [], STAFF_READS),
 }
+
+
+@pytest.fixture
+def role_users(personas, bare_staff_bea, admin_ada):
+    """The demo's roles: "operator" is the "Operators" group (tests.factories.OperatorFactory),
+    "manager" is "Postpay managers" + "Operators", as ``seed_demo`` makes them."""
+    return {
+        "customer": personas["customer"],
+        "other_customer": personas["other_customer"],
+        "bare_staff": bare_staff_bea,
+        "operator": personas["staff"],
+        "manager": personas["manager"],
+        "superuser": admin_ada,
+    }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES)
-def test_r31_role_matrix(case, role, request, api, personas):
+def test_r31_r33_role_matrix(case, role, request, api, role_users):
     method, path, make_body, needs, expected = CASES[case]
     objects = {name: request.getfixturevalue(name) for name in needs}
-    alice_account = personas["customer"].account_id
+    alice_account = role_users["customer"].account_id
     url = path.format(alice=alice_account, **{name: obj.pk for name, obj in objects.items()})
-    client = api(personas.get(role))
+    client = api(role_users.get(role))
     payload = make_body(objects, alice_account) if make_body else None
     before = snapshot()
     response = getattr(client, method)(url, payload, format="json")
@@ -79,3 +123,20 @@ def test_r31_role_matrix(case, role, request, api, personas):
         assert set(body(response)) == {"code", "detail"}
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Token"
+
+
+def _schema_operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (method, re.sub(r"\{[^}]+\}", "{}", path))
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if path.startswith("/api/v1/") and path != "/api/v1/auth/token/"
+    }
+
+
+def test_r33_the_matrix_covers_every_operation_of_the_schema():
+    """A new endpoint joins the matrix, or this fails: the permission of every write is
+    checked for every role, not only of the endpoints someone remembered."""
+    covered = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path, *_ in CASES.values()}
+    assert _schema_operations() == covered

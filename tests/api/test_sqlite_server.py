@@ -19,17 +19,15 @@ from tests.servers import ROOT, free_port, wait_for_port
 
 SETUP = """
 import json
-from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from accounts.models import User
 from accounts.services import account_create, account_user_create
-from manual_operations.groups import MANAGERS_GROUP, ensure_postpay_managers_group
+from postpay_portal.groups import MANAGERS_GROUP, ensure_groups
 from settings_app.services import postpay_settings_update
 from subscriptions.services import plan_create
 
 manager = User.objects.create_user("max", password="x-long-password-1", is_staff=True)
-ensure_postpay_managers_group()
-manager.groups.add(Group.objects.get(name=MANAGERS_GROUP))
+manager.groups.add(ensure_groups()[MANAGERS_GROUP])
 postpay_settings_update(actor=manager, postpaid_permission_mode="manual")
 account = account_create(actor=manager, name="Race Ltd")
 customer = account_user_create(actor=manager, account_id=account.pk, username="racer", password="x-long-password-1")

@@ -7,21 +7,19 @@ accounts reach each permission status by the same path as production data.
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account
 from accounts.services import account_create, account_user_create
-from manual_operations.groups import MANAGERS_GROUP, ensure_postpay_managers_group
 from manual_operations.models import DeclineReason, ManualOperation
 from manual_operations.services import manual_operation_approve, manual_operation_decline
+from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP, ensure_groups
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Period, Plan
 from subscriptions.services import order_place, plan_create
 
 DEMO_PASSWORD = "postpay-demo"
-OPERATORS_GROUP = "Operators"
 
 PLANS = [
     ("Starter", "prepay", Decimal("9.90"), 14),
@@ -46,18 +44,6 @@ DEMO_LOGINS = [
     ("/portal/", "dave", "customer of Umbrella (declined; sees 'under review')"),
 ]
 
-OPERATOR_PERMISSIONS = [
-    ("accounts", "account", ("view", "add", "change")),
-    ("accounts", "accountclass", ("view",)),
-    ("manual_operations", "manualoperation", ("view",)),
-    ("subscriptions", "order", ("view", "change")),
-    ("subscriptions", "subscription", ("view",)),
-    ("subscriptions", "plan", ("view",)),
-    ("settings_app", "postpaysettings", ("view", "change")),
-    ("audit", "auditlogentry", ("view",)),
-]
-
-
 class Command(BaseCommand):
     help = "Create demo plans, accounts in each permission status, and logins (idempotent)."
 
@@ -76,17 +62,12 @@ class Command(BaseCommand):
 
     def seed(self):
         created = 0
-        ensure_postpay_managers_group()
-        operators, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
-        for app_label, model, actions in OPERATOR_PERMISSIONS:
-            for action in actions:
-                perm = Permission.objects.filter(content_type__app_label=app_label, codename=f"{action}_{model}").first()
-                if perm:
-                    operators.permissions.add(perm)
+        groups = ensure_groups()
+        operators = groups[OPERATORS_GROUP]
 
         manager, new = self.user("manager", is_staff=True, email="manager@example.com", first_name="Max")
         created += new
-        manager.groups.add(Group.objects.get(name=MANAGERS_GROUP), operators)
+        manager.groups.add(groups[MANAGERS_GROUP], operators)
         operator, new = self.user("operator", is_staff=True, email="operator@example.com", first_name="Olga")
         created += new
         operator.groups.add(operators)
