@@ -16,6 +16,9 @@ def _require_staff(actor):
         raise PermissionDenied("Only operators may manage accounts.")
 
 
+EMAIL_MAX_LENGTH = Account._meta.get_field("email").max_length  # 254, as RFC 5321 allows
+
+
 def _clean_email(email):
     email = (email or "").strip()
     if email:
@@ -23,6 +26,8 @@ def _clean_email(email):
             validate_email(email)
         except ValidationError:
             raise InvalidInput.on("email", "Enter a valid e-mail address.")
+        if len(email) > EMAIL_MAX_LENGTH:  # validate_email accepts up to 320
+            raise InvalidInput.on("email", f"At most {EMAIL_MAX_LENGTH} characters.")
     return email
 
 
@@ -43,10 +48,13 @@ def account_create(*, actor, name, email="", account_class=None, manager=None, p
     _require_staff(actor)
     name = _clean_name(name)
     email = _clean_email(email)
+    class_name = str(account_class).strip() if account_class else ""
+    if len(class_name) > AccountClass._meta.get_field("name").max_length:
+        raise InvalidInput.on("account_class", "At most 100 characters.")
     with transaction.atomic():
         klass = None
-        if account_class:
-            klass, _ = AccountClass.objects.get_or_create(name=str(account_class).strip())
+        if class_name:
+            klass, _ = AccountClass.objects.get_or_create(name=class_name)
         linked_manager = None
         if manager:
             linked_manager = get_user_model().objects.filter(username=manager, is_staff=True).first()
@@ -126,13 +134,30 @@ def _locked_account(account_id):
 
 
 def account_postpay_override(*, actor, account_id, to, reason):
-    """R7: support's way to change a final status; requires a reason; audited."""
+    """R7: support's way to change a final status; requires a reason; audited.
+
+    Refused while the account has an open manual operation (R12: an open operation means the
+    account is under review): the decision belongs to a manager in the queue, and changing
+    only the account would leave an operation no manager could decide (docs/decisions.md).
+    """
+    from manual_operations.models import ManualOperation, OperationStatus
+
+    from .errors import PostpayUnderReview
+
     if to not in PostpayPermission.values or to == PostpayPermission.UNDER_REVIEW:
         raise InvalidInput.on("to", "Choose approved, declined or none.")
     if not (reason or "").strip():
         raise InvalidInput.on("reason", "A reason is required.")
     with transaction.atomic():
         account = _locked_account(account_id)
+        open_operation = ManualOperation.objects.filter(
+            account=account, status=OperationStatus.APPROVAL_REQUIRED
+        ).values_list("pk", flat=True).first()
+        if open_operation is not None:
+            raise PostpayUnderReview(
+                f"Account #{account.pk} is under review: manual operation #{open_operation} is open. "
+                "A manager decides it in the operator portal; the override is for final statuses only."
+            )
         audited_transition(
             account, "override_postpay", object_type=ObjectType.ACCOUNT, field="postpay_permission",
             actor=actor, reason=f"support override: {reason.strip()}", to=to,

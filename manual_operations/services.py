@@ -1,7 +1,8 @@
 from django.db import IntegrityError, transaction
+from django.utils.text import Truncator
 
 from accounts.errors import PostpayUnderReview
-from accounts.models import Account
+from accounts.models import Account, PostpayPermission
 from accounts.services import account_grant_postpay, account_refuse_postpay
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
@@ -25,7 +26,7 @@ def manual_operation_open(*, actor, account, order):
             operation = ManualOperation.objects.create(
                 account=account,
                 order=order,
-                description=f"{account.name}: postpaid order #{order.pk} for {order.plan.name}",
+                description=describe(account, f"postpaid order #{order.pk} for {order.plan.name}"),
             )
     except IntegrityError:
         raise PostpayUnderReview()
@@ -34,6 +35,14 @@ def manual_operation_open(*, actor, account, order):
     operation_id = operation.pk
     transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
+
+
+def describe(account, what):
+    """The operation's Description: "<account>: <what happened>", within its column (300
+    characters) whatever the length of the (valid) names in it."""
+    limit = ManualOperation._meta.get_field("description").max_length
+    name = Truncator(account.name).chars(100)
+    return Truncator(f"{name}: {what}").chars(limit)
 
 
 def _notify_managers(operation_id):
@@ -67,7 +76,8 @@ def manual_operation_approve(*, actor, operation_id, note=""):
         account, operation, order = _lock_undecided(actor, operation_id)
         audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
                            actor=actor, reason=note, by=actor, note=note)
-        account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
+        if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
+            account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
         order_release_after_approval(actor=actor, order=order)
     return operation
 
@@ -83,6 +93,7 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
         account, operation, order = _lock_undecided(actor, operation_id)
         audited_transition(operation, "decline", object_type=ObjectType.MANUAL_OPERATION, field="status",
                            actor=actor, reason=reason, by=actor, reason_code=reason, note=note)
-        account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
+        if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
+            account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
         order_fail_by_decline(actor=actor, order=order)
     return operation

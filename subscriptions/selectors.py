@@ -1,9 +1,9 @@
 from django.db.models import Q
 
-from accounts.visibility import ORDER_FAILED_BY_DECLINE
+from accounts.visibility import failed_by_decline_q, open_order_q
 from postpay_portal.errors import NotFound
 
-from .models import OPEN_ORDER_STATUSES, Order, OrderStatus, Plan, Subscription
+from .models import Order, OrderStatus, Plan, Subscription
 
 
 def plan_list():
@@ -22,7 +22,7 @@ def _scoped(qs, user, account_id=None):
 def customer_status_filter(status):
     """R24, R28: a customer's ``status`` filter matches the status they are shown: an order
     failed by a decline is ``waiting_for_approval``, never ``provisioning_failed``."""
-    declined = Q(status=OrderStatus.PROVISIONING_FAILED, failure_reason=ORDER_FAILED_BY_DECLINE)
+    declined = failed_by_decline_q()
     if status == OrderStatus.WAITING_FOR_APPROVAL:
         return Q(status=status) | declined
     if status == OrderStatus.PROVISIONING_FAILED:
@@ -58,4 +58,5 @@ def subscription_get(*, user, subscription_id):
 
 
 def open_order_for_subscription(subscription):
-    return subscription.orders.filter(status__in=OPEN_ORDER_STATUSES).first()
+    """R23, R32: the order that holds the subscription, as ``open_order_q`` counts it."""
+    return subscription.orders.filter(open_order_q()).order_by("-created_at", "-id").first()

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import PostpayPermission
 from accounts.services import account_request_postpay_review
-from accounts.visibility import refusal_for
+from accounts.visibility import open_order_q, refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound
@@ -14,7 +14,6 @@ from settings_app.selectors import postpay_settings_get
 
 from ..errors import InvalidOrderStatus, OrderInProgress
 from ..models import (
-    OPEN_ORDER_STATUSES,
     BillingModel,
     Order,
     OrderStatus,
@@ -119,7 +118,8 @@ def subscription_switch(*, actor, subscription_id, plan_id):
 
 
 def _locked_subscription(actor, subscription_id):
-    """Lock account, then subscription (STYLE §2 lock order)."""
+    """Lock account, then subscription (STYLE §2 lock order); R23: refuse while an order of
+    the subscription is open."""
     require_user(actor)
     subscription_id = as_id(subscription_id, "subscription")
     account_id = Subscription.objects.filter(pk=subscription_id).values_list("account_id", flat=True).first()
@@ -127,9 +127,18 @@ def _locked_subscription(actor, subscription_id):
         raise NotFound("No such subscription.")
     account = locked_account_for(actor, account_id)
     subscription = Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=subscription_id)
-    if Order.objects.filter(subscription=subscription, status__in=OPEN_ORDER_STATUSES).exists():
-        raise OrderInProgress()
+    _ensure_no_open_order(subscription.pk)
     return account, subscription
+
+
+def _ensure_no_open_order(subscription_id, *, besides=None):
+    """R23, R32: one open order per subscription, an order failed by a decline included
+    (``accounts.visibility.open_order_q``): the customer reads it as held."""
+    others = Order.objects.filter(open_order_q(), subscription_id=subscription_id)
+    if besides is not None:
+        others = others.exclude(pk=besides)
+    if others.exists():
+        raise OrderInProgress()
 
 
 def _order_create(*, actor, account, plan, period, order_type, subscription=None):
@@ -233,13 +242,22 @@ def order_cancel(*, actor, order_id):
 
 
 def order_retry_provisioning(*, actor, order_id):
-    """R22: retry a failed provisioning; never an order failed by a decline (R16)."""
+    """R22: retry a failed provisioning; never an order failed by a decline (R16). R23: a
+    renewal or switch is retried only while no other order of its subscription is open."""
     require_staff(actor, "retry provisioning")
     with transaction.atomic():
         order = _locked_order_for(actor, order_id)
         if order.status != OrderStatus.PROVISIONING_FAILED or order.failed_by_decline:
             raise InvalidOrderStatus("Only an order whose provisioning failed (not by a decline) can be retried.")
-        _order_transition(order, "retry_provisioning", actor=actor, reason="provisioning retried")
+        if order.subscription_id is not None:
+            # Lock order → subscription (STYLE §2): a renewal placed meanwhile has committed.
+            Subscription.objects.select_for_update().filter(pk=order.subscription_id).first()
+            _ensure_no_open_order(order.subscription_id, besides=order.pk)
+        try:
+            with transaction.atomic():
+                _order_transition(order, "retry_provisioning", actor=actor, reason="provisioning retried")
+        except IntegrityError:
+            raise OrderInProgress()  # R23's constraint caught what the lock did not
         enqueue_on_commit(order.pk)
     return order
 

@@ -129,3 +129,27 @@ def test_subscriptions_list_and_page(admin_client_for, superuser, failed_order, 
     client = admin_client_for(superuser)
     assert "Alice Ltd" in client.get(reverse("admin:subscriptions_subscription_changelist")).content.decode()
     assert client.get(reverse("admin:subscriptions_subscription_change", args=[subscription.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_r23_bulk_retry_reports_a_renewal_whose_subscription_is_busy_and_goes_on(
+    admin_client_for, superuser, customer_alice, postpaid_plan, failed_order, django_capture_on_commit_callbacks
+):
+    """Finding 3: the open-order constraint used to abort the action halfway with a 500."""
+    from subscriptions.services import subscription_renew
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bought = order_place(actor=customer_alice, account_id=customer_alice.account_id,
+                             plan_id=postpaid_plan.pk, period="commercial")
+    bought.refresh_from_db()
+    renewal = subscription_renew(actor=customer_alice, subscription_id=bought.subscription_id)
+    order_fail_provisioning(order_id=renewal.pk, error="platform unreachable")
+    subscription_renew(actor=customer_alice, subscription_id=bought.subscription_id)  # open again
+    response = admin_client_for(superuser).post(
+        ORDERS, {"action": "retry_provisioning", "_selected_action": [renewal.pk, failed_order.pk]}
+    )
+    assert response.status_code == 302
+    messages = texts(response)
+    assert f"Retried provisioning of 1 order(s): #{failed_order.pk}." in messages
+    assert f"Skipped 1 order(s): #{renewal.pk}: This subscription already has an order in progress." in messages
+    assert Order.objects.get(pk=renewal.pk).status == OrderStatus.PROVISIONING_FAILED

@@ -208,6 +208,21 @@ def test_r22_staff_retry_a_failed_provisioning(api, staff_sam, failed_order):
 
 
 @pytest.mark.django_db
+def test_r22_customers_read_a_plain_failure_sentence_while_staff_keep_the_error(api, staff_sam, customer_alice,
+                                                                                 failed_order):
+    """Finding 7: the stored error (``Type: message``) is for operators only."""
+    from accounts.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
+
+    url = f"/api/v1/orders/{failed_order.pk}/"
+    assert body(api(staff_sam).get(url))["failure_reason"] == "str: platform unavailable"
+    customer_view = body(api(customer_alice).get(url))
+    assert customer_view["status"] == "provisioning_failed"
+    assert customer_view["failure_reason"] == CUSTOMER_PROVISIONING_FAILED_TEXT
+    listed = body(api(customer_alice).get("/api/v1/orders/?status=provisioning_failed"))["results"]
+    assert [o["failure_reason"] for o in listed] == [CUSTOMER_PROVISIONING_FAILED_TEXT]
+
+
+@pytest.mark.django_db
 def test_r16_r22_order_failed_by_a_decline_cannot_be_retried(api, staff_sam, declined_order):
     before = snapshot()
     response = api(staff_sam).post(f"/api/v1/orders/{declined_order.pk}/retry/")

@@ -109,3 +109,56 @@ def test_r10_renewal_of_a_declined_account_is_refused_with_the_actors_code(
     staff = api(staff_sam).post(f"/api/v1/subscriptions/{subscription.pk}/renew/")
     assert staff.status_code == 409 and body(staff)["code"] == "postpay_declined"
     assert snapshot() == before
+
+
+def _hold_on_subscription(client, subscription, kind, postpaid_plan):
+    """Manual mode: a renewal, or a switch to a postpaid plan, of a `none` account is held (R9)."""
+    from settings_app.services import postpay_settings_update
+
+    postpay_settings_update(actor=None, postpaid_permission_mode="manual")
+    url = f"/api/v1/subscriptions/{subscription.pk}/{'renew' if kind == 'renewal' else 'switch'}/"
+    response = client.post(url, None if kind == "renewal" else {"plan": postpaid_plan.pk}, format="json")
+    assert response.status_code == 201 and body(response)["status"] == "waiting_for_approval"
+    return body(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("decided", ["under_review", "declined"])
+@pytest.mark.parametrize("kind", ["renewal", "switch"])
+def test_r23_r32_a_held_renewal_or_switch_holds_its_subscription_before_and_after_a_decline(
+    api, customer_alice, staff_sam, manager_max, subscription, postpaid_plan_no_trial, prepaid_plan, kind, decided
+):
+    """Finding 1: after a decline the held order reads as held, so it stays open (R23)."""
+    from manual_operations.models import ManualOperation
+    from manual_operations.services import manual_operation_decline
+
+    held = _hold_on_subscription(api(customer_alice), subscription, kind, postpaid_plan_no_trial)
+    if decided == "declined":
+        operation = ManualOperation.objects.get(order_id=held["id"])
+        manual_operation_decline(actor=manager_max, operation_id=operation.pk, reason="credit_risk")
+    before = snapshot()
+    for client in (api(customer_alice), api(staff_sam)):
+        renew = client.post(f"/api/v1/subscriptions/{subscription.pk}/renew/")
+        switch = client.post(f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk},
+                             format="json")
+        assert (renew.status_code, body(renew)["code"]) == (409, "order_in_progress")
+        assert (switch.status_code, body(switch)["code"]) == (409, "order_in_progress")
+    assert snapshot() == before
+    shown = body(api(customer_alice).get(f"/api/v1/orders/{held['id']}/"))
+    assert shown["status"] == "waiting_for_approval" and shown["failure_reason"] is None
+
+
+@pytest.mark.django_db
+def test_r23_retrying_a_failed_renewal_while_another_order_is_open_is_order_in_progress(
+    api, customer_alice, staff_sam, subscription
+):
+    """Finding 3: the open-order constraint used to surface as an IntegrityError (500)."""
+    from subscriptions.services import order_fail_provisioning
+
+    failed = body(api(customer_alice).post(f"/api/v1/subscriptions/{subscription.pk}/renew/"))
+    order_fail_provisioning(order_id=failed["id"], error="platform unavailable")
+    assert api(customer_alice).post(f"/api/v1/subscriptions/{subscription.pk}/renew/").status_code == 201
+    before = snapshot()
+    response = api(staff_sam).post(f"/api/v1/orders/{failed['id']}/retry/")
+    assert (response.status_code, body(response)["code"]) == (409, "order_in_progress")
+    assert snapshot() == before

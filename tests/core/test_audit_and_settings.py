@@ -108,3 +108,72 @@ def test_r7_support_override_needs_a_reason_and_is_audited(alice_account, manage
 def test_r7_override_of_an_unknown_account_fails_cleanly():
     with pytest.raises(CommandError, match="not_found"):
         call_command("postpay_override", "999999", "--to", "approved", "--reason", "x")
+
+
+def test_r7_override_is_refused_while_an_operation_is_open_and_changes_nothing(
+    manual_mode, customer_alice, postpaid_plan, manager_max
+):
+    """Finding 2: changing only the account left an operation nobody could decide (500) and,
+    with ``--to none``, an account that could never be reviewed again."""
+    held = place(customer_alice, postpaid_plan)
+    operation = held.manual_operation
+    for to in ("approved", "declined", "none"):
+        before = AuditLogEntry.objects.count()
+        with pytest.raises(CommandError, match=f"postpay_under_review: .*manual operation #{operation.pk} is open"):
+            call_command("postpay_override", str(customer_alice.account_id), "--to", to, "--reason", "ticket 7")
+        assert Account.objects.get(pk=customer_alice.account_id).postpay_permission == PostpayPermission.UNDER_REVIEW
+        assert AuditLogEntry.objects.count() == before
+    manual_operation_approve(actor=manager_max, operation_id=operation.pk)  # still decidable
+    assert Account.objects.get(pk=customer_alice.account_id).postpay_permission == PostpayPermission.APPROVED
+
+
+def test_r7_after_an_override_to_none_the_account_is_reviewed_again(
+    manual_mode, customer_alice, postpaid_plan, manager_max
+):
+    from manual_operations.services import manual_operation_decline
+
+    first = place(customer_alice, postpaid_plan)
+    manual_operation_decline(actor=manager_max, operation_id=first.manual_operation.pk, reason="other")
+    call_command("postpay_override", str(customer_alice.account_id), "--to", "none", "--reason", "ticket 8")
+    again = place(customer_alice, postpaid_plan)
+    assert again.status == "waiting_for_approval" and again.manual_operation.is_open
+    assert Account.objects.get(pk=customer_alice.account_id).postpay_permission == PostpayPermission.UNDER_REVIEW
+
+
+def test_r29_a_decline_audits_operation_account_and_order_with_the_manager_as_actor(
+    manual_mode, customer_alice, postpaid_plan, manager_max
+):
+    from manual_operations.services import manual_operation_decline
+
+    held = place(customer_alice, postpaid_plan)
+    operation = held.manual_operation
+    manual_operation_decline(actor=manager_max, operation_id=operation.pk, reason="credit_risk", note="n")
+    decided = {
+        (e.object_type, e.object_id, e.from_value, e.to_value, e.actor_id)
+        for e in AuditLogEntry.objects.filter(actor=manager_max)
+    }
+    assert decided == {
+        ("manual_operation", operation.pk, "approval_required", "declined", manager_max.pk),
+        ("account", customer_alice.account_id, "under_review", "declined", manager_max.pk),
+        ("order", held.pk, "waiting_for_approval", "provisioning_failed", manager_max.pk),
+    }
+
+
+def test_r29_every_order_action_is_audited_with_its_actor(customer_alice, staff_sam, prepaid_plan, postpaid_plan):
+    from subscriptions.services import order_cancel, order_fail_provisioning, order_pay, order_retry_provisioning
+
+    def entries(order):
+        return [(e.from_value, e.to_value, e.actor_label)
+                for e in audit_log_list(object_type="order", object_id=order.pk).order_by("id")]
+
+    paid = place(customer_alice, prepaid_plan)
+    order_pay(actor=staff_sam, order_id=paid.pk)
+    assert entries(paid)[-1] == ("waiting_for_payment", "provisioning", "sam")
+    cancelled = place(customer_alice, prepaid_plan)
+    order_cancel(actor=customer_alice, order_id=cancelled.pk)
+    assert entries(cancelled)[-1] == ("waiting_for_payment", "cancelled", "alice")
+    retried = place(customer_alice, postpaid_plan)
+    order_fail_provisioning(order_id=retried.pk, error="platform unavailable")
+    order_retry_provisioning(actor=staff_sam, order_id=retried.pk)
+    assert entries(retried)[-2:] == [("provisioning", "provisioning_failed", "system"),
+                                     ("provisioning_failed", "provisioning", "sam")]

@@ -102,3 +102,16 @@ def test_nothing_reads_the_shared_folder():
         and path != "tests/core/test_project.py"
     ]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    """R23's open-order rule once lived only in a constraint of a migration: a model and its
+    migrations must not drift apart."""
+    import io
+
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exit:  # --check exits 1 when a migration is missing
+        pytest.fail(f"makemigrations --check found changes (exit {exit.code}):\n{out.getvalue()}")

@@ -242,3 +242,27 @@ def test_r23_trial_subscription_lasts_the_plans_trial(customer_alice, postpaid_p
     length = subscription.current_period_end - subscription.started_at
     assert timedelta(days=29) < length <= timedelta(days=30)
     assert subscription.period == "trial"
+
+
+def test_r22_a_delivery_whose_lease_was_taken_over_does_nothing_and_reads_as_lost(monkeypatch, provisioning_order):
+    """Delivery 1 claims, its lease expires, delivery 2 claims; when delivery 1 goes on to
+    provision, the claim token tells it the work is no longer its own."""
+    from subscriptions.services import provisioning
+
+    real_claim = provisioning._claim
+    claims = []
+
+    def claim_then_lose_the_lease(order_id):
+        token, attempt = real_claim(order_id)
+        Order.objects.filter(pk=order_id).update(claimed_until=timezone.now() - timedelta(seconds=1))
+        claims.append(real_claim(order_id))  # delivery 2 takes the expired lease over
+        return token, attempt
+
+    monkeypatch.setattr(provisioning, "_claim", claim_then_lose_the_lease)
+    assert order_provision(order_id=provisioning_order.pk) is None
+    first = ProvisioningAttempt.objects.get(order=provisioning_order, number=1)
+    assert first.outcome == AttemptOutcome.ABANDONED and "lost" in first.error
+    assert Subscription.objects.count() == 0
+    provisioning_order.refresh_from_db()
+    assert provisioning_order.status == OrderStatus.PROVISIONING
+    assert provisioning_order.claim_token == claims[0][0]  # delivery 2 still holds the work

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
 from audit.models import AuditLogEntry
 from subscriptions.models import OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay
@@ -60,13 +61,17 @@ def test_r15_approved_order_completes_and_links_its_subscription(alice_client, h
     assert f"/portal/subscriptions/{order.subscription_id}/" in html
 
 
-def test_r22_a_real_provisioning_failure_shows_its_reason(alice_client, customer_alice, prepaid_plan, place, staff_sam):
+def test_r22_a_real_provisioning_failure_shows_a_plain_sentence_never_the_internal_error(
+    alice_client, customer_alice, prepaid_plan, place, staff_sam
+):
+    """Finding 7: the stored error may carry host names or provisioner internals."""
     order = place(customer_alice, prepaid_plan)
     order_pay(actor=staff_sam, order_id=order.pk)  # its task is not run: the order stays provisioning
-    order_fail_provisioning(order_id=order.pk, error="platform refused the tenant")
+    order_fail_provisioning(order_id=order.pk, error="ProvisionerError: tenant-7 refused by db3.internal:5432")
     html = _status_label(alice_client, order)
     assert "Provisioning failed" in html
-    assert "platform refused the tenant" in html
+    assert CUSTOMER_PROVISIONING_FAILED_TEXT in html
+    assert "db3.internal" not in html and "ProvisionerError" not in html
 
 
 def test_r25_customer_cancels_an_order_waiting_for_payment(alice_client, customer_alice, prepaid_plan, place):

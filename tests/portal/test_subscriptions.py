@@ -110,3 +110,38 @@ def test_r31_another_account_subscription_is_404(alice_client, outsider_oscar, p
     assert alice_client.post("/portal/subscriptions/999999/renew/").status_code == 404
     assert Order.objects.count() == before
     assert f"/portal/subscriptions/{pk}/" not in alice_client.get("/portal/subscriptions/").content.decode()
+
+
+@pytest.fixture
+def postpaid_commercial_subscription(customer_alice, postpaid_plan, place):
+    """Bought while the mode was Automatically: nothing gated it."""
+    order = place(customer_alice, postpaid_plan)
+    order.refresh_from_db()
+    return order.subscription
+
+
+@pytest.mark.parametrize("decided", ["under_review", "declined"])
+@pytest.mark.parametrize("kind", ["renewal", "switch"])
+def test_r23_r32_a_held_renewal_or_switch_shows_in_progress_and_refuses_before_and_after_a_decline(
+    alice_client, postpaid_commercial_subscription, postpaid_plan_no_trial, prepaid_plan, decide, kind, decided
+):
+    """Finding 1: after a decline the page used to drop "in progress" and offer Switch again."""
+    from settings_app.services import postpay_settings_update
+
+    subscription = postpaid_commercial_subscription
+    postpay_settings_update(actor=None, postpaid_permission_mode="manual")
+    action = "renew" if kind == "renewal" else "switch"
+    alice_client.post(f"/portal/subscriptions/{subscription.pk}/{action}/", {"plan": postpaid_plan_no_trial.pk})
+    held = Order.objects.get(type=kind)
+    assert held.status == OrderStatus.WAITING_FOR_APPROVAL
+    if decided == "declined":
+        decide(held, approve=False)
+    html = alice_client.get(f"/portal/subscriptions/{subscription.pk}/").content.decode()
+    assert f'Order <a href="/portal/orders/{held.pk}/">#{held.pk}</a> for this subscription is in progress.' in html
+    assert html.count("disabled aria-describedby") == 2  # Renew and Switch plan
+    before = Order.objects.count()
+    for action, data in (("renew", {}), ("switch", {"plan": prepaid_plan.pk})):
+        response = alice_client.post(f"/portal/subscriptions/{subscription.pk}/{action}/", data, follow=True)
+        assert [str(m) for m in response.context["messages"]] == ["This subscription already has an order in progress."]
+    assert Order.objects.count() == before
+    assert "Under review" in alice_client.get(f"/portal/orders/{held.pk}/").content.decode()
