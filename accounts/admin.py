@@ -46,7 +46,7 @@ class AccountCreateForm(forms.Form):
     """The fields of ``account_create``; the service validates and decides (R7, R8)."""
 
     name = forms.CharField(max_length=200)
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(required=False, max_length=254)  # the column's length, not 320
     account_class = forms.ModelChoiceField(AccountClass.objects.all(), required=False)
     manager = forms.ModelChoiceField(
         get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
@@ -70,8 +70,8 @@ class AccountCreateForm(forms.Form):
 
 class CustomerLoginForm(forms.Form):
     username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput(render_value=False))
-    email = forms.EmailField(required=False)
+    password = forms.CharField(max_length=4096, widget=forms.PasswordInput(render_value=False))
+    email = forms.EmailField(required=False, max_length=254)
 
 
 class CustomerLoginInline(admin.TabularInline):
