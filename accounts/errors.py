@@ -21,3 +21,11 @@ class PostpayPermissionReadOnly(DomainError):
     code = "postpay_permission_read_only"
     status = 400
     default_detail = "The postpay permission of an account cannot be changed after it is created."
+
+
+class PostpayReviewNotNeeded(DomainError):
+    """R36: a review in advance while the mode is Automatically, or of an approved account."""
+
+    code = "postpay_review_not_needed"
+    status = 409
+    default_detail = "No review is needed: postpaid plans can be ordered without one."

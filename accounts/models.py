@@ -59,7 +59,8 @@ class Account(ConcurrentTransitionMixin, models.Model):
     # R7 transitions; each is called by a service that also writes the audit log (R29).
     @transition(field=postpay_permission, source=PostpayPermission.NONE, target=PostpayPermission.UNDER_REVIEW)
     def request_postpay_review(self):
-        """R9: the first gated order puts the account under review."""
+        """R9, R36a: the first gated order, or a review asked in advance, puts the account
+        under review."""
 
     @transition(field=postpay_permission, source=PostpayPermission.UNDER_REVIEW, target=PostpayPermission.APPROVED)
     def grant_postpay(self):
@@ -71,7 +72,8 @@ class Account(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=postpay_permission, source=PostpayPermission.NONE, target=PostpayPermission.APPROVED)
     def preapprove_postpay(self):
-        """R7, R8: an operator creates the account pre-approved."""
+        """R7, R8, R36b: an operator creates the account pre-approved, or a manager approves
+        it in advance."""
 
     @transition(field=postpay_permission, source="*", target=RETURN_VALUE(*PostpayPermission.values))
     def override_postpay(self, to):

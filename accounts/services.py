@@ -177,6 +177,12 @@ def account_grant_postpay(*, actor, account, reason):
                        field="postpay_permission", actor=actor, reason=reason)
 
 
+def account_approve_postpay_in_advance(*, actor, account, reason):
+    """R36b: none → approved, the transition of an account created pre-approved (R7)."""
+    audited_transition(account, "preapprove_postpay", object_type=ObjectType.ACCOUNT,
+                       field="postpay_permission", actor=actor, reason=reason)
+
+
 def account_refuse_postpay(*, actor, account, reason):
     audited_transition(account, "refuse_postpay", object_type=ObjectType.ACCOUNT,
                        field="postpay_permission", actor=actor, reason=reason)

@@ -16,6 +16,14 @@ class OperationStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+class OperationOrigin(models.TextChoices):
+    """What opened the operation: a held order (R9), or a review before any order (R36)."""
+
+    HELD_ORDER = "held_order", "Held order"
+    ASKED_IN_ADVANCE = "asked_in_advance", "Asked in advance"
+    APPROVED_IN_ADVANCE = "approved_in_advance", "Approved in advance"
+
+
 class DeclineReason(models.TextChoices):
     """R16: internal only, never shown to the customer."""
 
@@ -26,7 +34,8 @@ class DeclineReason(models.TextChoices):
 
 
 class ManualOperation(ConcurrentTransitionMixin, models.Model):
-    """A task a manager decides before the held order runs (R9, R14–R16)."""
+    """A task a manager decides before the held order runs (R9, R14–R16), or before any order
+    at all (R36: asked or approved in advance, ``order`` empty)."""
 
     operation = models.CharField(
         max_length=32, choices=OperationType.choices, default=OperationType.POSTPAY_PERMISSION
@@ -34,7 +43,13 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
     description = models.CharField(max_length=300)
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="manual_operations")
     order = models.OneToOneField(
-        "subscriptions.Order", on_delete=models.PROTECT, related_name="manual_operation"
+        "subscriptions.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="manual_operation",
+        help_text="The held order; empty for a review asked or approved in advance (R36).",
+    )
+    origin = models.CharField(max_length=32, choices=OperationOrigin.choices, default=OperationOrigin.HELD_ORDER)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Who opened it: the placer of the held order, the customer who asked, the manager who approved.",
     )
     status = FSMField(
         choices=OperationStatus.choices, default=OperationStatus.APPROVAL_REQUIRED, protected=True, db_index=True

@@ -18,14 +18,20 @@ def manager_recipients(operation):
 
 
 def notify_managers_operation_created(operation_id):
-    operation = ManualOperation.objects.select_related("account", "order__plan").get(pk=operation_id)
+    operation = ManualOperation.objects.select_related("account", "order__plan", "requested_by").get(pk=operation_id)
     recipients = manager_recipients(operation)
     if not recipients:
         return 0
-    subject = f"Approval required: {operation.account.name} ordered a postpaid plan"
+    if operation.order_id is not None:
+        subject = f"Approval required: {operation.account.name} ordered a postpaid plan"
+        what = f"Order: #{operation.order_id} — {operation.order.plan.name}, {operation.order.price}"
+    else:  # R36a: asked in advance, no order yet
+        subject = f"Approval required: {operation.account.name} asked for postpaid ordering"
+        who = operation.requested_by.get_username() if operation.requested_by_id else "a customer"
+        what = f"Asked in advance by {who}: no order is held."
     body = (
         f"Manual operation #{operation.pk} \"{operation.get_operation_display()}\" is waiting for a decision.\n\n"
-        f"Account: {operation.account.name}\nOrder: #{operation.order_id} — {operation.order.plan.name}, "
-        f"{operation.order.price}\n\nOpen the queue: /admin/manual_operations/manualoperation/{operation.pk}/change/\n"
+        f"Account: {operation.account.name}\n{what}\n\n"
+        f"Open the queue: /admin/manual_operations/manualoperation/{operation.pk}/change/\n"
     )
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

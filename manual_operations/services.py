@@ -1,40 +1,112 @@
 from django.db import IntegrityError, transaction
 from django.utils.text import Truncator
 
-from accounts.errors import PostpayUnderReview
+from accounts.errors import PostpayDeclined, PostpayReviewNotNeeded, PostpayUnderReview
 from accounts.models import Account, PostpayPermission
-from accounts.services import account_grant_postpay, account_refuse_postpay
+from accounts.services import (
+    account_approve_postpay_in_advance,
+    account_grant_postpay,
+    account_refuse_postpay,
+    account_request_postpay_review,
+)
+from accounts.visibility import refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+from settings_app.selectors import postpay_settings_get
 from subscriptions.models import Order
 from subscriptions.services import order_fail_by_decline, order_release_after_approval
+from subscriptions.services.common import as_id, require_user
 
 from .errors import OperationAlreadyDecided
 from .groups import can_decide
-from .models import DeclineReason, ManualOperation, OperationStatus
+from .models import DeclineReason, ManualOperation, OperationOrigin, OperationStatus
 
 
-def manual_operation_open(*, actor, account, order):
-    """R9, R12: the one open operation of an account, linked to its held order.
+def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.HELD_ORDER, notify=True):
+    """R9, R12, R36: the one open operation of an account, linked to its held order (none
+    for a review asked or approved in advance).
 
     The caller holds the account's lock; the partial unique constraint backs it under any
     concurrency: a second open operation is refused as ``postpay_under_review``.
     """
+    if order is not None:
+        what, why = f"postpaid order #{order.pk} for {order.plan.name}", f"held order #{order.pk}"
+    else:
+        who = actor.get_username() if actor is not None else "system"
+        what = why = f"postpaid ordering {OperationOrigin(origin).label.lower()} by {who}"
     try:
         with transaction.atomic():
             operation = ManualOperation.objects.create(
-                account=account,
-                order=order,
-                description=describe(account, f"postpaid order #{order.pk} for {order.plan.name}"),
+                account=account, order=order, origin=origin, requested_by=_user_or_none(actor),
+                description=describe(account, what),
             )
     except IntegrityError:
         raise PostpayUnderReview()
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
-                 old=None, new=operation.status, actor=actor, reason=f"held order #{order.pk}")
-    operation_id = operation.pk
-    transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
+                 old=None, new=operation.status, actor=actor, reason=why)
+    if notify:
+        operation_id = operation.pk
+        transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def manual_operation_ask_in_advance(*, actor, account_id):
+    """R36a: a customer of a ``none`` account asks for postpaid ordering before any order,
+    in mode Manually: the account goes under review and one operation opens with no order
+    (R9's effects without the held order; R12 holds).
+
+    Under review or declined: ``postpay_under_review`` (a decline reads as under review,
+    R6); approved, or mode Automatically: ``postpay_review_not_needed``.
+    """
+    require_user(actor)
+    account_id = as_id(account_id, "account")
+    if getattr(actor, "is_staff", False) or getattr(actor, "account_id", None) != account_id:
+        raise PermissionDenied("Only a customer of the account may ask for its review.")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account_id)
+        if account.postpay_permission in (PostpayPermission.UNDER_REVIEW, PostpayPermission.DECLINED):
+            raise refusal_for(actor, account.postpay_permission)
+        if account.postpay_permission == PostpayPermission.APPROVED or not postpay_settings_get().is_manual:
+            raise PostpayReviewNotNeeded()
+        account_request_postpay_review(actor=actor, account=account, reason="postpaid ordering asked in advance")
+        manual_operation_open(actor=actor, account=account, origin=OperationOrigin.ASKED_IN_ADVANCE)
+    return account
+
+
+def manual_operation_approve_in_advance(*, actor, account_id, note=""):
+    """R36b: a manager approves a ``none`` account before any order: one operation opened
+    and approved at once (no order), the account approved, all audited (R29), in one
+    transaction. Any mode: it is how a reseller prepares the switch to Manually.
+
+    Under review: ``postpay_under_review`` (decide its operation instead); declined:
+    ``postpay_declined``; approved already: ``postpay_review_not_needed``.
+    """
+    if not can_decide(actor):
+        raise PermissionDenied("Only a manager may approve postpaid ordering in advance.")
+    account_id = as_id(account_id, "account")
+    with transaction.atomic():
+        try:
+            account = Account.objects.select_for_update().get(pk=account_id)
+        except Account.DoesNotExist:
+            raise NotFound("No such account.")
+        if account.postpay_permission == PostpayPermission.UNDER_REVIEW:
+            raise PostpayUnderReview("The account is under review: decide its open manual operation instead.")
+        if account.postpay_permission == PostpayPermission.DECLINED:
+            raise PostpayDeclined()
+        if account.postpay_permission == PostpayPermission.APPROVED:
+            raise PostpayReviewNotNeeded("The account is already approved for postpaid ordering.")
+        operation = manual_operation_open(actor=actor, account=account, origin=OperationOrigin.APPROVED_IN_ADVANCE,
+                                          notify=False)
+        audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
+                           actor=actor, reason=note or "approved in advance", by=actor, note=note)
+        account_approve_postpay_in_advance(actor=actor, account=account,
+                                           reason=f"manual operation #{operation.pk} approved in advance")
+    return account
 
 
 def describe(account, what):
@@ -65,7 +137,9 @@ def _lock_undecided(actor, operation_id):
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
         operation = ManualOperation.objects.select_related("decided_by").get(pk=operation_id)
         raise OperationAlreadyDecided(operation)  # R14
-    order = Order.objects.select_for_update().get(pk=operation.order_id)
+    order = None
+    if operation.order_id is not None:  # R36: a review asked in advance holds no order
+        order = Order.objects.select_for_update().get(pk=operation.order_id)
     return account, operation, order
 
 
@@ -78,7 +152,8 @@ def manual_operation_approve(*, actor, operation_id, note=""):
                            actor=actor, reason=note, by=actor, note=note)
         if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
             account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
-        order_release_after_approval(actor=actor, order=order)
+        if order is not None:
+            order_release_after_approval(actor=actor, order=order)
     return operation
 
 
@@ -95,5 +170,6 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
                            actor=actor, reason=reason, by=actor, reason_code=reason, note=note)
         if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
             account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
-        order_fail_by_decline(actor=actor, order=order)
+        if order is not None:
+            order_fail_by_decline(actor=actor, order=order)
     return operation
