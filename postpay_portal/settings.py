@@ -114,17 +114,29 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR / 'db.sqlite3'}")
 
 
+POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}
+
+
 def database_from_url(url):
     """Parse DATABASE_URL; every SQLite URL gets the concurrency options of RECIPES.
 
     IMMEDIATE transactions take the write lock at BEGIN, so simultaneous writers queue
     (up to the timeout) instead of failing with "database is locked".
+
+    Connections persist for ``DATABASE_CONN_MAX_AGE`` seconds (CONTRACT §2, default 60; 0
+    reconnects every request), checked by Django's health check before each request reuses
+    one. PostgreSQL connects within a bounded time, so that /readyz/ never hangs on a
+    database host that does not answer.
     """
-    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    config = dj_database_url.parse(
+        url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(
             {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
         )
+    elif config["ENGINE"] in POSTGRES_ENGINES:
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     return config
 
 
