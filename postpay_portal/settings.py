@@ -239,10 +239,30 @@ PROVISIONING_MAX_ATTEMPTS = env_int("PROVISIONING_MAX_ATTEMPTS", 10)
 PROVISIONING_LEASE_SECONDS = env_float("PROVISIONING_LEASE_SECONDS", 120)
 PROVISIONING_SWEEP_AFTER_SECONDS = env_float("PROVISIONING_SWEEP_AFTER_SECONDS", 60)
 PROVISIONING_SWEEP_INTERVAL_SECONDS = env_float("PROVISIONING_SWEEP_INTERVAL_SECONDS", 30)
+# Readiness (R35, CONTRACT §3 /readyz/): beat schedules a heartbeat that any worker runs and
+# records in the database, so every web process reads the same sign of life.
+WORKER_HEARTBEAT_INTERVAL_SECONDS = env_float("WORKER_HEARTBEAT_INTERVAL_SECONDS", 15)
+READYZ_WORKER_MAX_AGE_SECONDS = env_float("READYZ_WORKER_MAX_AGE_SECONDS", 60)
+READYZ_BROKER_TIMEOUT_SECONDS = env_float("READYZ_BROKER_TIMEOUT_SECONDS", 2)
+
+# Idempotency keys are remembered this long (CONTRACT §2), then purged by beat.
+IDEMPOTENCY_TTL_HOURS = env_float("IDEMPOTENCY_TTL_HOURS", 24)
+IDEMPOTENCY_PURGE_INTERVAL_SECONDS = env_float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 3600)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-provisioning": {
         "task": "subscriptions.sweep_provisioning",
         "schedule": PROVISIONING_SWEEP_INTERVAL_SECONDS,
+    },
+    "worker-heartbeat": {
+        "task": "postpay_portal.worker_heartbeat",
+        "schedule": WORKER_HEARTBEAT_INTERVAL_SECONDS,
+        # A heartbeat nobody ran in time is stale: never let a backlog of them pile up.
+        "options": {"expires": 2 * WORKER_HEARTBEAT_INTERVAL_SECONDS},
+    },
+    "purge-expired-idempotency-records": {
+        "task": "postpay_portal.purge_idempotency_records",
+        "schedule": IDEMPOTENCY_PURGE_INTERVAL_SECONDS,
     },
 }
 
