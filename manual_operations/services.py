@@ -1,3 +1,4 @@
+import structlog
 from django.db import IntegrityError, transaction
 
 from accounts.errors import PostpayUnderReview
@@ -12,6 +13,8 @@ from subscriptions.services import order_fail_by_decline, order_release_after_ap
 from .errors import OperationAlreadyDecided
 from .groups import can_decide
 from .models import DeclineReason, ManualOperation, OperationStatus
+
+logger = structlog.get_logger(__name__)
 
 
 def manual_operation_open(*, actor, account, order):
@@ -32,6 +35,7 @@ def manual_operation_open(*, actor, account, order):
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
                  old=None, new=operation.status, actor=actor, reason=f"held order #{order.pk}")
     operation_id = operation.pk
+    logger.info("manual_operation_opened", operation_id=operation_id, order_id=order.pk, account_id=account.pk)
     transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
 
@@ -69,6 +73,7 @@ def manual_operation_approve(*, actor, operation_id, note=""):
                            actor=actor, reason=note, by=actor, note=note)
         account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
         order_release_after_approval(actor=actor, order=order)
+        logger.info("manual_operation_approved", operation_id=operation.pk, order_id=order.pk, account_id=account.pk)
     return operation
 
 
@@ -85,4 +90,6 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
                            actor=actor, reason=reason, by=actor, reason_code=reason, note=note)
         account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
         order_fail_by_decline(actor=actor, order=order)
+        logger.info("manual_operation_declined", operation_id=operation.pk, order_id=order.pk,
+                    account_id=account.pk, reason=reason)
     return operation

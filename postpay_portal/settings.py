@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from postpay_portal.logs import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("POSTPAY_VAR_DIR", BASE_DIR / "var"))
 VAR.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_prometheus",
+    "django_structlog",
     "postpay_portal",
     "audit",
     "settings_app",
@@ -80,6 +84,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: the HTTP request-duration histogram of /metrics (R35).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # An X-Request-ID for every request (kept from the caller or generated), echoed back.
+    "postpay_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication: binds request_id and user_id to every log line of the request.
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "postpay_portal.urls"
@@ -272,7 +283,7 @@ MANUAL_OPERATION_TARGET_HOURS = env_float("MANUAL_OPERATION_TARGET_HOURS", 24)
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "postpay_portal.api.authentication.LoggedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -307,10 +318,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Metrics (R35, CONTRACT §3 /metrics) -------------------------------------------------
+# Loopback answers without credentials; anyone else needs this bearer token (unset: 403).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Logs (R35): one JSON object a line in production, readable text under make run -----
+# The request id comes from a valid incoming X-Request-ID (else it is generated) and is
+# returned in the response's X-Request-ID; tasks inherit it and add their task id.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env_str("DJANGO_LOG_LEVEL", "INFO"))
+configure_structlog()

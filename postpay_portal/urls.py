@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from .metrics import metrics
 from .views import healthz, readyz
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/", include("postpay_portal.api_urls")),
     path("portal/", include("postpay_portal.portal_urls")),
 ]
