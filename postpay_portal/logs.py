@@ -8,6 +8,7 @@ a service adds (``order_id``, ``operation_id``). ``False`` (``make run``): reada
 Imported by the settings module: no Django imports here.
 """
 
+import os
 import sys
 
 import structlog
@@ -23,6 +24,21 @@ SHARED_PROCESSORS = [
 ]
 
 
+def json_lines_from_env():
+    """JSON unless ``DJANGO_LOG_FORMAT=text``; the default follows ``DJANGO_DEBUG`` (text
+    when 1). Read by the settings and by gunicorn's config, which runs before Django."""
+    debug = os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get("DJANGO_LOG_FORMAT", "text" if debug else "json").strip().lower() != "text"
+
+
+def _formatter(json_lines):
+    return {
+        "()": structlog.stdlib.ProcessorFormatter,
+        "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderers(json_lines)],
+        "foreign_pre_chain": SHARED_PROCESSORS,
+    }
+
+
 def _renderers(json_lines):
     if json_lines:
         return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
@@ -34,13 +50,7 @@ def logging_config(*, json_lines, level="INFO"):
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "structlog": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderers(json_lines)],
-                "foreign_pre_chain": SHARED_PROCESSORS,
-            },
-        },
+        "formatters": {"structlog": _formatter(json_lines)},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
@@ -48,6 +58,22 @@ def logging_config(*, json_lines, level="INFO"):
             "django": {"level": level},
             "django.server": {"handlers": ["console"], "level": level, "propagate": False},
             "django.db.backends": {"level": "INFO"},
+        },
+    }
+
+
+def gunicorn_logconfig(*, json_lines):
+    """gunicorn's own lines (start-up, worker timeouts, access log if asked) in the same
+    format, for ``gunicorn.conf.py``."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"structlog": _formatter(json_lines)},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["console"], "level": "INFO"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         },
     }
 

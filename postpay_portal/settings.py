@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from postpay_portal.logs import configure_structlog, logging_config
+from postpay_portal.logs import configure_structlog, json_lines_from_env, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("POSTPAY_VAR_DIR", BASE_DIR / "var"))
@@ -327,6 +327,5 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # returned in the response's X-Request-ID; tasks inherit it and add their task id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
-LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
-LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env_str("DJANGO_LOG_LEVEL", "INFO"))
+LOGGING = logging_config(json_lines=json_lines_from_env(), level=env_str("DJANGO_LOG_LEVEL", "INFO"))
 configure_structlog()
