@@ -35,7 +35,8 @@ def manual_operation_open(*, actor, account, order):
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
                  old=None, new=operation.status, actor=actor, reason=f"held order #{order.pk}")
     operation_id = operation.pk
-    logger.info("manual_operation_opened", operation_id=operation_id, order_id=order.pk, account_id=account.pk)
+    logger.info("manual_operation_opened", operation_id=operation_id, order_id=operation.order_id,
+                account_id=account.pk)
     transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
 
@@ -73,7 +74,8 @@ def manual_operation_approve(*, actor, operation_id, note=""):
                            actor=actor, reason=note, by=actor, note=note)
         account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
         order_release_after_approval(actor=actor, order=order)
-        logger.info("manual_operation_approved", operation_id=operation.pk, order_id=order.pk, account_id=account.pk)
+        logger.info("manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id,
+                    account_id=account.pk)
     return operation
 
 
@@ -90,6 +92,6 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
                            actor=actor, reason=reason, by=actor, reason_code=reason, note=note)
         account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
         order_fail_by_decline(actor=actor, order=order)
-        logger.info("manual_operation_declined", operation_id=operation.pk, order_id=order.pk,
+        logger.info("manual_operation_declined", operation_id=operation.pk, order_id=operation.order_id,
                     account_id=account.pk, reason=reason)
     return operation
