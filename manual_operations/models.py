@@ -74,6 +74,8 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
                 name="one_open_manual_operation_per_account",
             )
         ]
+        # R30: the report's median time to decision reads the most recent decisions only.
+        indexes = [models.Index(fields=["decided_at"], name="manual_operation_decided_at")]
 
     def __str__(self):
         return f"#{self.pk} {self.get_operation_display()} — {self.account}"

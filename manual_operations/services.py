@@ -1,3 +1,4 @@
+import structlog
 from django.db import IntegrityError, transaction
 from django.utils.text import Truncator
 
@@ -22,6 +23,8 @@ from .errors import OperationAlreadyDecided
 from .groups import can_decide
 from .models import DeclineReason, ManualOperation, OperationOrigin, OperationStatus
 
+logger = structlog.get_logger(__name__)
+
 
 def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.HELD_ORDER, notify=True):
     """R9, R12, R36: the one open operation of an account, linked to its held order (none
@@ -45,8 +48,10 @@ def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.
         raise PostpayUnderReview()
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
                  old=None, new=operation.status, actor=actor, reason=why)
+    operation_id = operation.pk
+    logger.info("manual_operation_opened", operation_id=operation_id, order_id=operation.order_id,
+                account_id=account.pk, origin=origin)
     if notify:
-        operation_id = operation.pk
         transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
 
@@ -154,6 +159,8 @@ def manual_operation_approve(*, actor, operation_id, note=""):
             account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
         if order is not None:
             order_release_after_approval(actor=actor, order=order)
+        logger.info("manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id,
+                    account_id=account.pk)
     return operation
 
 
@@ -172,4 +179,6 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
             account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
         if order is not None:
             order_fail_by_decline(actor=actor, order=order)
+        logger.info("manual_operation_declined", operation_id=operation.pk, order_id=operation.order_id,
+                    account_id=account.pk, reason=reason)
     return operation

@@ -11,3 +11,7 @@ class PostpayPortalConfig(AppConfig):
         from .groups import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)
+
+        from .metrics import register_domain_collector
+
+        register_domain_collector()  # R35: /metrics reads the domain figures at scrape time

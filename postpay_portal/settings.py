@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from postpay_portal.logs import configure_structlog, json_lines_from_env, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("POSTPAY_VAR_DIR", BASE_DIR / "var"))
 VAR.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_prometheus",
+    "django_structlog",
     "postpay_portal",
     "audit",
     "settings_app",
@@ -80,6 +84,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: the HTTP request-duration histogram of /metrics (R35).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # An X-Request-ID for every request (kept from the caller or generated), echoed back.
+    "postpay_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication: binds request_id and user_id to every log line of the request.
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "postpay_portal.urls"
@@ -114,17 +125,29 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR / 'db.sqlite3'}")
 
 
+POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}
+
+
 def database_from_url(url):
     """Parse DATABASE_URL; every SQLite URL gets the concurrency options of RECIPES.
 
     IMMEDIATE transactions take the write lock at BEGIN, so simultaneous writers queue
     (up to the timeout) instead of failing with "database is locked".
+
+    Connections persist for ``DATABASE_CONN_MAX_AGE`` seconds (CONTRACT §2, default 60; 0
+    reconnects every request), checked by Django's health check before each request reuses
+    one. PostgreSQL connects within a bounded time, so that /readyz/ never hangs on a
+    database host that does not answer.
     """
-    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    config = dj_database_url.parse(
+        url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(
             {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
         )
+    elif config["ENGINE"] in POSTGRES_ENGINES:
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     return config
 
 
@@ -227,10 +250,30 @@ PROVISIONING_MAX_ATTEMPTS = env_int("PROVISIONING_MAX_ATTEMPTS", 10)
 PROVISIONING_LEASE_SECONDS = env_float("PROVISIONING_LEASE_SECONDS", 120)
 PROVISIONING_SWEEP_AFTER_SECONDS = env_float("PROVISIONING_SWEEP_AFTER_SECONDS", 60)
 PROVISIONING_SWEEP_INTERVAL_SECONDS = env_float("PROVISIONING_SWEEP_INTERVAL_SECONDS", 30)
+# Readiness (R35, CONTRACT §3 /readyz/): beat schedules a heartbeat that any worker runs and
+# records in the database, so every web process reads the same sign of life.
+WORKER_HEARTBEAT_INTERVAL_SECONDS = env_float("WORKER_HEARTBEAT_INTERVAL_SECONDS", 15)
+READYZ_WORKER_MAX_AGE_SECONDS = env_float("READYZ_WORKER_MAX_AGE_SECONDS", 60)
+READYZ_BROKER_TIMEOUT_SECONDS = env_float("READYZ_BROKER_TIMEOUT_SECONDS", 2)
+
+# Idempotency keys are remembered this long (CONTRACT §2), then purged by beat.
+IDEMPOTENCY_TTL_HOURS = env_float("IDEMPOTENCY_TTL_HOURS", 24)
+IDEMPOTENCY_PURGE_INTERVAL_SECONDS = env_float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 3600)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-provisioning": {
         "task": "subscriptions.sweep_provisioning",
         "schedule": PROVISIONING_SWEEP_INTERVAL_SECONDS,
+    },
+    "worker-heartbeat": {
+        "task": "postpay_portal.worker_heartbeat",
+        "schedule": WORKER_HEARTBEAT_INTERVAL_SECONDS,
+        # A heartbeat nobody ran in time is stale: never let a backlog of them pile up.
+        "options": {"expires": 2 * WORKER_HEARTBEAT_INTERVAL_SECONDS},
+    },
+    "purge-expired-idempotency-records": {
+        "task": "postpay_portal.purge_idempotency_records",
+        "schedule": IDEMPOTENCY_PURGE_INTERVAL_SECONDS,
     },
 }
 
@@ -240,7 +283,7 @@ MANUAL_OPERATION_TARGET_HOURS = env_float("MANUAL_OPERATION_TARGET_HOURS", 24)
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "postpay_portal.api.authentication.LoggedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -275,10 +318,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Metrics (R35, CONTRACT §3 /metrics) -------------------------------------------------
+# Loopback answers without credentials; anyone else needs this bearer token (unset: 403).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Logs (R35): one JSON object a line in production, readable text under make run -----
+# The request id comes from a valid incoming X-Request-ID (else it is generated) and is
+# returned in the response's X-Request-ID; tasks inherit it and add their task id.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+LOGGING = logging_config(json_lines=json_lines_from_env(), level=env_str("DJANGO_LOG_LEVEL", "INFO"))
+configure_structlog()

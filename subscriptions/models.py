@@ -210,6 +210,8 @@ class ProvisioningAttempt(models.Model):
     class Meta:
         ordering = ["order_id", "number"]
         constraints = [models.UniqueConstraint(fields=["order", "number"], name="one_attempt_number_per_order")]
+        # R35: /metrics counts attempts by outcome at every scrape (an index-only count).
+        indexes = [models.Index(fields=["outcome"], name="provisioning_attempt_outcome")]
 
     def __str__(self):
         return f"Attempt {self.number} of order #{self.order_id}: {self.outcome}"

@@ -2,8 +2,12 @@
 
 import random
 
+import structlog
 from celery import shared_task
 from django.conf import settings
+
+from postpay_portal.models import Heartbeat
+from postpay_portal.services import heartbeat_record
 
 from .services.provisioning import TRANSIENT_ERRORS, order_fail_provisioning, order_provision, provisioning_sweep
 
@@ -24,15 +28,19 @@ def retry_countdown(retries):
 )
 def provision_order_task(self, order_id):
     """R22: idempotent; transient errors retry with backoff, the last one fails the order."""
-    try:
-        order_provision(order_id=order_id)
-    except TRANSIENT_ERRORS as exc:
-        if self.request.retries >= settings.PROVISIONING_MAX_RETRIES:
-            order_fail_provisioning(order_id=order_id, error=f"{type(exc).__name__}: {exc}")
-            return
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+    with structlog.contextvars.bound_contextvars(order_id=order_id):  # R35: every log line names it
+        try:
+            order_provision(order_id=order_id)
+        except TRANSIENT_ERRORS as exc:
+            if self.request.retries >= settings.PROVISIONING_MAX_RETRIES:
+                order_fail_provisioning(order_id=order_id, error=f"{type(exc).__name__}: {exc}")
+                return
+            raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
 
 
 @shared_task(name="subscriptions.sweep_provisioning", acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_provisioning_task():
-    return provisioning_sweep()
+    stuck = provisioning_sweep()
+    # R35: /readyz/ is unready when the sweep has not run for three of its intervals.
+    heartbeat_record(name=Heartbeat.Name.PROVISIONING_SWEEP)
+    return stuck

@@ -11,12 +11,17 @@ finds the committed row and replays it: in no case is a second order created.
 
 A response of 400 (the body never reached the service) is not kept: the key stays free for
 a corrected request.
+
+Expiry: a key is remembered for ``IDEMPOTENCY_TTL_HOURS`` (CONTRACT §2, default 24). After
+that a repeat is a new request and may create a new order; a beat task deletes expired rows
+(``postpay_portal.tasks.purge_idempotency_records_task``).
 """
 
 import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
@@ -73,9 +78,23 @@ def idempotent(request, view, handle):
 
 
 def _claim(user, key, fingerprint):
-    """The new row for this key, or the committed row of an earlier request."""
+    """The new row for this key, or the committed row of an earlier request.
+
+    A row older than ``IDEMPOTENCY_TTL_HOURS`` counts as absent, whether or not the purge
+    task has deleted it yet: it is locked and rewritten for this request, which then runs
+    as a new one. A concurrent repeat waits on that lock and replays this request's answer.
+    """
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(user=user, key=key, request_hash=fingerprint), True
     except IntegrityError:
-        return IdempotencyRecord.objects.get(user=user, key=key), False
+        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+    now = timezone.now()
+    if not record.is_expired(now):
+        return record, False
+    record.request_hash = fingerprint
+    record.response_status = None
+    record.response_body = None
+    record.created_at = now
+    record.save(update_fields=["request_hash", "response_status", "response_body", "created_at"])
+    return record, True

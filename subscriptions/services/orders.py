@@ -1,6 +1,7 @@
 import enum
 from decimal import Decimal, InvalidOperation
 
+import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +25,8 @@ from ..models import (
 )
 from .common import as_id, is_staff, locked_account_for, require_staff, require_user
 from .provisioning import enqueue_on_commit
+
+logger = structlog.get_logger(__name__)
 
 
 class GateDecision(enum.Enum):
@@ -173,6 +176,7 @@ def _order_create(*, actor, account, plan, period, order_type, subscription=None
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
                  actor=actor, reason=f"{order_type} order placed")
+    logger.info("order_placed", order_id=order.pk, account_id=account.pk, type=order_type, status=status)  # R35
     if decision is GateDecision.HOLD:
         from manual_operations.services import manual_operation_open
 
@@ -216,7 +220,9 @@ def _locked_order_for(actor, order_id):
 
 
 def _order_transition(order, name, *, actor, reason="", **kwargs):
+    old = order.status
     audited_transition(order, name, object_type=ObjectType.ORDER, field="status", actor=actor, reason=reason, **kwargs)
+    logger.info("order_status_changed", order_id=order.pk, old=old, new=order.status, reason=reason)  # R35
 
 
 def order_pay(*, actor, order_id):

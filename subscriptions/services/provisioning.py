@@ -6,10 +6,10 @@ the lease held, and returns: no second subscription. A worker killed mid-task le
 lease that expires; the periodic sweep then re-enqueues the order.
 """
 
-import logging
 import uuid
 from datetime import timedelta
 
+import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -22,7 +22,7 @@ from ..errors import TransientProvisioningError
 from ..models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt
 from ..provisioning import get_provisioner
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 TRANSIENT_ERRORS = (TransientProvisioningError, OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
@@ -67,6 +67,7 @@ def _claim(order_id):
         order.claim_token = uuid.uuid4()
         order.save(update_fields=["claimed_until", "claim_token"])
         attempt = ProvisioningAttempt.objects.create(order=order, number=number)
+    logger.info("provisioning_attempt_started", order_id=order_id, attempt=number)
     return order.claim_token, attempt
 
 
@@ -92,12 +93,13 @@ def order_provision(*, order_id):
             )
             attempt.finish(AttemptOutcome.SUCCEEDED)
             transaction.on_commit(lambda: _notify_completed(order.pk), robust=True)
+        logger.info("order_provisioned", order_id=order_id, attempt=attempt.number, subscription_id=subscription.pk)
         return order
     except TRANSIENT_ERRORS as exc:
         _release_after_transient(order_id, token, attempt, exc)
         raise
     except Exception as exc:  # a permanent error: no retry can fix it
-        logger.exception("provisioning of order %s failed", order_id)
+        logger.exception("provisioning_failed", order_id=order_id, attempt=attempt.number)
         _fail(order_id, attempt, exc, token=token)
         return None
 
@@ -157,5 +159,5 @@ def provisioning_sweep(*, now=None):
             for order_id in stuck:
                 enqueue_on_commit(order_id)
     if stuck:
-        logger.warning("sweep re-enqueued %d order(s) left in provisioning: %s", len(stuck), stuck)
+        logger.warning(f"sweep re-enqueued {len(stuck)} order(s) left in provisioning", order_ids=stuck)
     return stuck

@@ -16,7 +16,7 @@ def requested_by_the_placer(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('manual_operations', '0001_initial'),
+        ('manual_operations', '0002_decided_at_index'),
         ('subscriptions', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
