@@ -11,6 +11,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from manual_operations.models import ManualOperation
+from manual_operations.services import manual_operation_approve_in_advance, manual_operation_ask_in_advance
 from postpay_portal.api.fields import UsernameField
 from postpay_portal.api.filters import filter_parameters, validated_filters
 from postpay_portal.api.pagination import ApiPagination
@@ -182,3 +184,51 @@ class MyAccountApi(APIView):
     def get(self, request):
         account = account_get_for_user(user=request.user, account_id=request.user.account_id)
         return Response(self.OutputSerializer(account).data)
+
+
+class AccountApproveInAdvanceApi(APIView):
+    """R36b: a manager approves a ``none`` account before any order: one manual operation is
+    created already approved (no order). R33: the decide permission, as in the queue."""
+
+    permission_classes = [ModelPermission]
+    permission_model = ManualOperation
+    permission_verbs = {"POST": "decide"}
+
+    @extend_schema_serializer(component_name="AccountApproveInAdvance")
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: AccountOutput,
+            **errors(body=True, s403=["permission_denied"], s404=["not_found"],
+                     s409=["postpay_under_review", "postpay_declined", "postpay_review_not_needed"]),
+        },
+        tags=["accounts"],
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        manual_operation_approve_in_advance(actor=request.user, account_id=pk, note=data.validated_data["note"])
+        return Response(AccountOutput(account_get_for_user(user=request.user, account_id=pk)).data)
+
+
+class MyAccountPostpayReviewApi(APIView):
+    """R36a: a customer asks for postpaid ordering before any order; the account reads
+    ``under_review`` from now on, a decline included (R6, R32)."""
+
+    permission_classes = [IsCustomer]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: MyAccountApi.OutputSerializer,
+            **errors(s403=["permission_denied"], s409=["postpay_under_review", "postpay_review_not_needed"]),
+        },
+        tags=["accounts"],
+    )
+    def post(self, request):
+        manual_operation_ask_in_advance(actor=request.user, account_id=request.user.account_id)
+        account = account_get_for_user(user=request.user, account_id=request.user.account_id)
+        return Response(MyAccountApi.OutputSerializer(account).data, status=202)

@@ -24,7 +24,8 @@ class ManualOperationOutput(serializers.Serializer):
     operation = serializers.ChoiceField(choices=OperationType.choices)
     description = serializers.CharField()
     account = serializers.IntegerField(source="account_id")
-    order = serializers.IntegerField(source="order_id")
+    order = serializers.IntegerField(source="order_id", allow_null=True,
+                                     help_text="The held order; null for a review asked or approved in advance (R36).")
     manager = UsernameField(source="account.manager")
     status = serializers.ChoiceField(choices=OperationStatus.choices)
     created_at = serializers.DateTimeField()

@@ -65,6 +65,11 @@ CASES = {
                             OPERATORS_CREATE),
     "my_account": ("get", "/api/v1/account/", None, [],
                    expect(bare_staff=403, operator=403, manager=403, superuser=403)),
+    # R36a: customers only; mode Automatically here, so a customer is told no review is needed.
+    "my_account_postpay_review": ("post", "/api/v1/account/postpay-review/", None, [],
+                                  expect(409, bare_staff=403, operator=403, manager=403, superuser=403)),
+    # R36b: the decide permission.
+    "account_approve_in_advance": ("post", "/api/v1/accounts/{alice}/approve-in-advance/", None, [], DECISION),
     "orders_list": ("get", "/api/v1/orders/", None, [], expect()),
     "order_create": ("post", "/api/v1/orders/",
                      lambda o, a: {"plan": o["postpaid_plan"].pk, "period": "commercial", "account": a},
@@ -118,6 +123,8 @@ def test_r31_r33_role_matrix(case, role, request, api, role_users):
     assert response.status_code == expected[role], response.content
     if response.status_code >= 400:
         assert snapshot() == before
+    if response.status_code == 409:
+        assert body(response)["code"] == "postpay_review_not_needed"
     if response.status_code in CODES:
         assert body(response)["code"] == CODES[response.status_code]
         assert set(body(response)) == {"code", "detail"}

@@ -12,7 +12,7 @@ decline showing through.
 import difflib
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
