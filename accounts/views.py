@@ -14,10 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 
+from manual_operations.services import manual_operation_ask_in_advance
+from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 from subscriptions.selectors import order_list, subscription_list
 
 from .selectors import account_get_for_user
+from .visibility import CUSTOMER_UNDER_REVIEW_TEXT, customer_may_ask_for_review
 
 DASHBOARD_ROWS = 5
 
@@ -82,3 +85,20 @@ def dashboard(request):
         "portal/dashboard.html",
         {"section": "dashboard", "account": request.account, "subscriptions": subscriptions, "orders": orders},
     )
+
+
+@customer_required
+def postpay_review(request):
+    """R36a: ask for postpaid ordering before any order, after a confirmation that says what
+    happens. Offered only while it can be asked; the service decides anyway."""
+    if not customer_may_ask_for_review(request.account, request.postpay_settings):
+        return redirect("portal:catalog")
+    if request.method == "POST":
+        try:
+            manual_operation_ask_in_advance(actor=request.user, account_id=request.account.pk)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+            return redirect("portal:catalog")
+        messages.success(request, f"Thank you: we review your account. {CUSTOMER_UNDER_REVIEW_TEXT}.")
+        return redirect("portal:dashboard")
+    return render(request, "portal/postpay_review.html", {"section": "catalog", "account": request.account})

@@ -49,6 +49,13 @@ def customer_sees_under_review(account):
     return customer_visible_status(account) == PostpayPermission.UNDER_REVIEW
 
 
+def customer_may_ask_for_review(account, settings_row):
+    """R36a: the portal offers "Ask for postpaid ordering" while the mode is Manually and the
+    account has not been reviewed; a declined account reads as under review, so it is never
+    offered the action again (R32)."""
+    return settings_row.is_manual and customer_visible_status(account) == PostpayPermission.NONE
+
+
 def is_order_failed_by_decline(order):
     from subscriptions.models import OrderStatus
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("password/", account_views.PortalPasswordChangeView.as_view(), name="password_change"),
     path("", account_views.dashboard, name="dashboard"),
     path("catalog/", subscription_views.catalog, name="catalog"),
+    path("postpay-review/", account_views.postpay_review, name="postpay_review"),
     path("orders/", subscription_views.order_list_view, name="order_list"),
     path("orders/new/", subscription_views.order_create, name="order_create"),
     path("orders/<int:pk>/", subscription_views.order_detail, name="order_detail"),

@@ -6,6 +6,7 @@ from django import template
 from accounts.models import PostpayPermission
 from accounts.visibility import (
     CUSTOMER_UNDER_REVIEW_TEXT,
+    customer_may_ask_for_review,
     customer_sees_under_review,
     customer_visible_failure_reason,
     customer_visible_status,
@@ -48,6 +49,13 @@ def postpay_account_note(context):
     if customer_visible_status(account) == PostpayPermission.APPROVED:
         return POSTPAID_ENABLED_TEXT
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def postpay_review_offered(context):
+    """R36a: whether the page offers "Ask for postpaid ordering"."""
+    account, settings_row = _postpay_state(context.get("request"))
+    return account is not None and customer_may_ask_for_review(account, settings_row)
 
 
 @register.filter

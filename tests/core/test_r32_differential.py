@@ -130,6 +130,14 @@ class TwinHistories(RuleBasedStateMachine):
 
         self.both(act)
 
+    @rule(through_the_portal=st.booleans())
+    def ask_for_postpaid_ordering_in_advance(self, through_the_portal):
+        """R36a: a review asked before any order (portal confirmation or API)."""
+        if through_the_portal:
+            self.both(lambda twin: twin.portal.post("/portal/postpay-review/").get("Location"))
+        else:
+            self.both(lambda twin: self._api(twin.api.post("/api/v1/account/postpay-review/")))
+
     # --- the operators' steps -------------------------------------------------------------------
 
     @rule(index=SMALL_INDEX)
@@ -198,7 +206,8 @@ def test_r32_generated_histories_declined_and_under_review_read_the_same_everywh
 
 
 # Histories that must always be among the examples: each way an operation opens (a held new,
-# renewal or switch; a trial held by R2), then steps after the decline.
+# renewal or switch; a trial held by R2; a review asked in advance, R36a), then steps after
+# the decline.
 SEEDED = {
     "held new": [("order", {"plan": 0, "period": "trial"}), ("switch_the_mode", {"manual": True}),
                  ("order", {"plan": 1, "period": "commercial"})],
@@ -206,6 +215,9 @@ SEEDED = {
                      ("renew", {"index": 0})],
     "held switch": [("order", {"plan": 2, "period": "trial"}), ("switch_the_mode", {"manual": True}),
                     ("switch", {"index": 0, "plan": 1})],
+    "asked in advance (R36a)": [("order", {"plan": 0, "period": "commercial"}),
+                                ("switch_the_mode", {"manual": True}),
+                                ("ask_for_postpaid_ordering_in_advance", {"through_the_portal": True})],
     "held trial (R2)": [("order", {"plan": 2, "period": "commercial"}), ("switch_the_mode", {"manual": True}),
                         ("switch_trial_gating", {"on": True}), ("order", {"plan": 0, "period": "trial"})],
 }
