@@ -4,6 +4,8 @@ Every write goes through ``accounts.services``; the permission status is read-on
 and its column, filter and field exist only while the mode is Manually (R26).
 """
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -17,13 +19,24 @@ from django.utils.html import format_html, format_html_join
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
+from manual_operations.admin_views import ApproveForm
+from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
 from manual_operations.selectors import latest_operation_for_account
-from postpay_portal.admin_site import form_errors_from, form_page, report_domain_error, request_is_manual
+from manual_operations.services import manual_operation_approve_in_advance
+from postpay_portal.admin_site import (
+    apply_each,
+    bulk_confirmation,
+    form_errors_from,
+    form_page,
+    report_domain_error,
+    request_is_manual,
+)
 from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus
 
 from .models import Account, AccountClass, PostpayPermission, User
+from .selectors import accounts_to_approve_before_manual
 from .services import account_create, account_update, account_user_create
 from .visibility import ORDER_FAILED_BY_DECLINE
 
@@ -109,6 +122,24 @@ class PostpayPermissionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
+    """R36b: the accounts the mode-switch preview counts — not reviewed, with postpaid
+    subscriptions whose next renewal R9 would hold. Offered in both modes, in words that
+    are not the permission's label (R26)."""
+
+    title = "postpaid subscriptions"
+    parameter_name = "postpaid_subscriptions"
+    NOT_APPROVED = "not_approved"
+
+    def lookups(self, request, model_admin):
+        return [(self.NOT_APPROVED, "Has some, not approved in advance")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NOT_APPROVED:
+            return accounts_to_approve_before_manual(queryset)
+        return queryset
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display_links = ("id", "name")
@@ -118,9 +149,10 @@ class AccountAdmin(admin.ModelAdmin):
     show_full_result_count = False  # 100,000 accounts: no count(*) of the whole table per page
     list_per_page = 50
     inlines = [CustomerLoginInline]
+    actions = ["approve_in_advance_selected"]
 
     BASE_COLUMNS = ("id", "name", "email", "account_class", "manager", "created_at")
-    BASE_FILTERS = ("account_class", ("created_at", admin.DateFieldListFilter))
+    BASE_FILTERS = ("account_class", PostpaidSubscriptionsFilter, ("created_at", admin.DateFieldListFilter))
 
     # --- R26: the mode decides whether the permission exists in the portal ------------------
 
@@ -138,12 +170,15 @@ class AccountAdmin(admin.ModelAdmin):
         fields = ["name", "email", "account_class", "manager", "created_at"]
         if request_is_manual(request):
             fields += ["postpay_permission", "linked_manual_operation", "why_held"]
+        if obj is not None and obj.postpay_permission == PostpayPermission.NONE and can_decide(request.user):
+            fields.append("approve_in_advance_button")
         return fields + ["add_customer_login", "audit_trail"]
 
     def get_readonly_fields(self, request, obj=None):
         """The permission is read-only always (R6, R7); class and manager are set at creation
         (``account_update`` changes name and e-mail only)."""
-        readonly = ["account_class", "manager", "created_at", "add_customer_login", "audit_trail"]
+        readonly = ["account_class", "manager", "created_at", "approve_in_advance_button", "add_customer_login",
+                    "audit_trail"]
         if request_is_manual(request):
             readonly += ["postpay_permission", "linked_manual_operation", "why_held"]
         return readonly
@@ -203,6 +238,14 @@ class AccountAdmin(admin.ModelAdmin):
             format_html_join("", '<li><a href="{}">Order #{}</a> — {}</li>', rows),
         )
 
+    @admin.display(description="Postpaid ordering")
+    def approve_in_advance_button(self, obj):
+        """R36b: shown to managers while the account has not been reviewed."""
+        url = reverse("admin:accounts_account_approve_in_advance", args=[obj.pk])
+        return format_html('<a class="button" id="approve-in-advance" href="{}">Approve in advance</a> '
+                           '<span class="help">Lets the account order postpaid plans without a held order.</span>',
+                           url)
+
     @admin.display(description="Customer logins")
     def add_customer_login(self, obj):
         if obj is None or obj.pk is None:
@@ -223,6 +266,8 @@ class AccountAdmin(admin.ModelAdmin):
         return [
             path("<int:account_id>/add-login/", self.admin_site.admin_view(self.add_login_view),
                  name="accounts_account_add_login"),
+            path("<int:account_id>/approve-in-advance/", self.admin_site.admin_view(self.approve_in_advance_view),
+                 name="accounts_account_approve_in_advance"),
             *super().get_urls(),
         ]
 
@@ -276,3 +321,56 @@ class AccountAdmin(admin.ModelAdmin):
             request, self, title=f"Add a customer login to {account}", form=form, submit_label="Add login",
             cancel_url=change_url, obj=account, object_url=change_url,
         )
+
+    # --- R36b: approve in advance --------------------------------------------------------------
+
+    def has_decide_permission(self, request):
+        return can_decide(request.user)
+
+    def approve_in_advance_view(self, request, account_id):
+        """One account, after a confirmation with an optional note."""
+        account = get_object_or_404(Account, pk=account_id)
+        change_url = reverse("admin:accounts_account_change", args=[account.pk])
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        form = ApproveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                manual_operation_approve_in_advance(actor=request.user, account_id=account.pk,
+                                                    note=form.cleaned_data["note"])
+            except DomainError as error:
+                report_domain_error(request, error)
+            else:
+                messages.success(request, f"\"{account}\" may order postpaid plans: approved in advance.")
+            return redirect(change_url)
+        return form_page(
+            request, self, title=f"Approve {account} in advance?", form=form, submit_label="Approve in advance",
+            cancel_url=change_url, obj=account, object_url=change_url,
+            intro="The account may then order postpaid plans without a manager's review of its first order. "
+                  "A manual operation is recorded as approved by you, with your note.",
+        )
+
+    @admin.action(description="Approve postpaid ordering in advance", permissions=["decide"])
+    def approve_in_advance_selected(self, request, queryset):
+        """R36b: each account on its own, in its own transaction; only accounts not reviewed
+        change; the summary counts the approved and the skipped by reason."""
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        form, page = bulk_confirmation(
+            request, self, ids, form_class=ApproveForm, title=f"Approve {len(ids)} account(s) in advance?",
+            submit_label="Approve in advance",
+            intro="Each account not reviewed yet is approved on its own; accounts under review, declined or "
+                  "approved already are skipped and counted:",
+        )
+        if page is not None:
+            return page
+        note = form.cleaned_data["note"]
+        approved, skipped = apply_each(
+            lambda pk: manual_operation_approve_in_advance(actor=request.user, account_id=pk, note=note), ids
+        )
+        if approved:
+            messages.success(request, f"Approved {len(approved)} account(s) in advance.")
+        if skipped:
+            by_reason = Counter(why for _, why in skipped)
+            messages.warning(request, f"Skipped {len(skipped)} account(s): "
+                                      + "; ".join(f"{count} × {why}" for why, count in by_reason.most_common()))
+        return None

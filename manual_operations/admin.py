@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import apply_each, form_page, request_is_manual
+from postpay_portal.admin_site import apply_each, bulk_confirmation, form_page, request_is_manual
 
 from . import admin_views
 from .errors import OperationAlreadyDecided
@@ -115,6 +115,8 @@ class ManualOperationAdmin(admin.ModelAdmin):
     @admin.display(description="Order")
     def order_link(self, obj):
         order = obj.order
+        if order is None:  # R36: no order is held
+            return f"— none: {obj.get_origin_display().lower()} by {obj.requested_by or 'system'}"
         return format_html('<a href="{}">Order #{}</a> — {}, {}, {}',
                            reverse("admin:subscriptions_order_change", args=[order.pk]), order.pk,
                            order.plan.name, order.price, order.get_status_display())
@@ -135,7 +137,8 @@ class ManualOperationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(
-            "account", "account__manager", "account__account_class", "order", "order__plan", "decided_by"
+            "account", "account__manager", "account__account_class", "order", "order__plan", "decided_by",
+            "requested_by",
         )
 
     # --- pages -------------------------------------------------------------------------------
@@ -157,6 +160,7 @@ class ManualOperationAdmin(admin.ModelAdmin):
         if operation is not None:
             extra.update(
                 why_held=admin_views.why_held(operation),
+                why_title=admin_views.why_title(operation),
                 exposure=admin_views.exposure_for(operation),
                 audit_trail=audit_trail_html(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk),
                 can_decide=can_decide(request.user) and operation.is_open,
@@ -190,8 +194,10 @@ class ManualOperationAdmin(admin.ModelAdmin):
         return form_page(
             request, self, title=title, form=form, submit_label=submit_label, obj=operation,
             object_url=change_url, cancel_url=change_url,
-            intro=f"{operation.get_operation_display()} — {operation.account} — order #{operation.order_id} "
-                  f"({operation.order.plan.name}, {operation.order.price}).",
+            intro=f"{operation.get_operation_display()} — {operation.account} — " + (
+                f"order #{operation.order_id} ({operation.order.plan.name}, {operation.order.price})."
+                if operation.order_id is not None
+                else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."),
         )
 
     @staticmethod
@@ -231,32 +237,21 @@ class ManualOperationAdmin(admin.ModelAdmin):
     def _bulk(self, request, queryset, *, form_class, verb, service):
         """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
         ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
-        form = form_class(request.POST if "confirm" in request.POST else None)
-        if "confirm" in request.POST and form.is_valid():
-            decided, skipped = apply_each(
-                lambda pk: service(actor=request.user, operation_id=pk, **form.cleaned_data), ids
-            )
-            if decided:
-                messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
-                                          + ", ".join(f"#{pk}" for pk in decided) + ".")
-            if skipped:
-                messages.warning(request, f"Skipped {len(skipped)} operation(s): "
-                                          + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
-            return None
-        select_across = request.POST.get("select_across", "0")
-        hidden = [("action", request.POST.get("action", "")), ("select_across", select_across),
-                  ("index", request.POST.get("index", "0"))]
-        # "All N matching" is re-read from the filters in the URL: carry one id (Django wants a
-        # selection), not thousands of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
-        carried = ids[:1] if select_across == "1" else ids
-        hidden += [(admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in carried]
-        return form_page(
-            request, self, title=f"{verb.capitalize()} {len(ids)} operation(s)?", form=form,
-            submit_label=verb.capitalize(), hidden=hidden,
-            cancel_url=reverse("admin:manual_operations_manualoperation_changelist"),
-            intro="Each operation is decided on its own; those already decided are skipped and listed: "
-                  + ", ".join(f"#{pk}" for pk in ids[:200]) + ("…" if len(ids) > 200 else ""),
+        form, page = bulk_confirmation(
+            request, self, ids, form_class=form_class, title=f"{verb.capitalize()} {len(ids)} operation(s)?",
+            submit_label=verb.capitalize(),
+            intro="Each operation is decided on its own; those already decided are skipped and listed:",
         )
+        if page is not None:
+            return page
+        decided, skipped = apply_each(lambda pk: service(actor=request.user, operation_id=pk, **form.cleaned_data), ids)
+        if decided:
+            messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
+                                      + ", ".join(f"#{pk}" for pk in decided) + ".")
+        if skipped:
+            messages.warning(request, f"Skipped {len(skipped)} operation(s): "
+                                      + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+        return None
 
     @admin.action(description="Approve selected operations", permissions=["decide"])
     def approve_selected(self, request, queryset):

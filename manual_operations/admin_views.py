@@ -18,7 +18,7 @@ from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 from subscriptions.models import BillingModel, Order, Period, Subscription
 
-from .models import DeclineReason, OperationStatus
+from .models import DeclineReason, OperationOrigin, OperationStatus
 from .services import manual_operation_approve, manual_operation_decline
 
 
@@ -80,23 +80,35 @@ def exposure_for(operation):
         .aggregate(total=Sum("plan__price"))["total"]
         or Decimal("0.00")
     )
-    earlier = list(
-        Order.objects.filter(account=account).exclude(pk=operation.order_id)
-        .select_related("plan").order_by("-created_at")[:20]
-    )
+    earlier = Order.objects.filter(account=account).select_related("plan").order_by("-created_at")
+    if operation.order_id is not None:
+        earlier = earlier.exclude(pk=operation.order_id)
     return Exposure(
         account_age=format_age(timezone.now() - account.created_at),
         subscriptions=subscriptions,
         monthly_postpaid_total=monthly,
-        held_order_price=operation.order.price,
-        earlier_orders=earlier,
+        held_order_price=operation.order.price if operation.order_id is not None else None,  # R36: none held
+        earlier_orders=list(earlier[:20]),
     )
 
 
+def why_title(operation):
+    if operation.order_id is not None:
+        return "Why this order is held"
+    return "Why this operation is open" if operation.is_open else "Why this operation exists"
+
+
+def _who(user):
+    return user.get_username() if user is not None else "system"
+
+
 def why_held(operation):
-    """R17: why the order waits (or waited) for a manager, in the words of R5 and R9."""
+    """R17: why the order waits (or waited) for a manager, in the words of R5 and R9 — or,
+    with no order (R36), who asked or approved in advance."""
     order = operation.order
     settings_row = postpay_settings_get()
+    if order is None:
+        return _why_in_advance(operation, settings_row)
     lines = [
         f"Order #{order.pk} ({order.get_type_display().lower()}, {order.plan.name}, "
         f"{order.get_period_display().lower()} period, {order.price}) was placed by "
@@ -109,15 +121,33 @@ def why_held(operation):
         f"Mode now: {settings_row.get_postpaid_permission_mode_display()}. "
         f"Account status now: \"{operation.account.get_postpay_permission_display()}\".",
     ]
+    return lines + _decision_lines(operation, settings_row)
+
+
+def _decision_lines(operation, settings_row):
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
-        who = operation.decided_by.get_username() if operation.decided_by_id else "system"
-        lines.append(
-            f"{operation.get_status_display()} by {who} at "
-            f"{timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}."
-        )
-    elif not settings_row.is_manual:
-        lines.append("The mode is Automatically now, but a held order stays held until a manager decides (R13).")
-    return lines
+        return [f"{operation.get_status_display()} by {_who(operation.decided_by)} at "
+                f"{timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}."]
+    if not settings_row.is_manual and operation.order_id is not None:
+        return ["The mode is Automatically now, but a held order stays held until a manager decides (R13)."]
+    return []
+
+
+def _why_in_advance(operation, settings_row):
+    """R36: no order is held; the panel says who asked, or who approved, in advance."""
+    when = f"{timezone.localtime(operation.created_at):%Y-%m-%d %H:%M}"
+    if operation.origin == OperationOrigin.APPROVED_IN_ADVANCE:
+        lines = [f"Approved in advance by {_who(operation.requested_by)} at {when}, before any order (R36b): "
+                 "the account may order postpaid plans without a held order."]
+        return lines + ([f"Note: {operation.note}"] if operation.note else [])
+    lines = [
+        f"Asked in advance by {_who(operation.requested_by)} at {when}, before any order (R36a): no order is held.",
+        "Approving lets the account order postpaid plans; declining refuses its postpaid orders, and the customer "
+        "keeps reading \"under review\" (R6).",
+        f"Mode now: {settings_row.get_postpaid_permission_mode_display()}. "
+        f"Account status now: \"{operation.account.get_postpay_permission_display()}\".",
+    ]
+    return lines + _decision_lines(operation, settings_row)
 
 
 def approve(*, actor, operation_id, note=""):

@@ -3,6 +3,7 @@ generic confirmation page, and how a domain error reaches the operator (STYLE §
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
@@ -39,6 +40,28 @@ def apply_each(action, ids):
         else:
             done.append(pk)
     return done, skipped
+
+
+def bulk_confirmation(request, model_admin, ids, *, form_class, title, submit_label, intro):
+    """The confirmation page of a bulk action (R18, R36b): ``(form, None)`` once confirmed with
+    a valid form, else ``(None, the page)``. "All N matching" is re-read from the filters in
+    the URL by the action, so the page carries one id (Django wants a selection), not
+    thousands of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
+    form = form_class(request.POST if "confirm" in request.POST else None)
+    if "confirm" in request.POST and form.is_valid():
+        return form, None
+    select_across = request.POST.get("select_across", "0")
+    hidden = [("action", request.POST.get("action", "")), ("select_across", select_across),
+              ("index", request.POST.get("index", "0"))]
+    carried = ids[:1] if select_across == "1" else ids
+    hidden += [(admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in carried]
+    listed = ", ".join(f"#{pk}" for pk in ids[:200]) + ("…" if len(ids) > 200 else "")
+    page = form_page(
+        request, model_admin, title=title, form=form, submit_label=submit_label, hidden=hidden,
+        cancel_url=reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist"),
+        intro=f"{intro} {listed}",
+    )
+    return None, page
 
 
 def form_errors_from(form, error):

@@ -93,11 +93,18 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _impact(row, new):
+        from accounts.admin import PostpaidSubscriptionsFilter
+
         impact = postpay_mode_impact()
+        to_manual = new["postpaid_permission_mode"] == PermissionMode.MANUAL
         return {
             "from_label": row.get_postpaid_permission_mode_display(),
             "to_label": PermissionMode(new["postpaid_permission_mode"]).label,
             "accounts": [(PostpayPermission(value).label, count) for value, count in impact["accounts_by_status"].items()],
             "held_orders": impact["held_orders"],
             "warning": MODE_SWITCH_WARNING,
+            # R36b: who would be held at the next renewal, and where to approve them first.
+            "to_approve": impact["to_approve_before_manual"] if to_manual else 0,
+            "to_approve_url": reverse("admin:accounts_account_changelist")
+            + f"?{PostpaidSubscriptionsFilter.parameter_name}={PostpaidSubscriptionsFilter.NOT_APPROVED}",
         }

@@ -16,10 +16,13 @@ def postpay_mode_impact():
     becomes visible or invisible.
     """
     from accounts.models import Account, PostpayPermission
+    from accounts.selectors import accounts_to_approve_before_manual
     from subscriptions.models import Order, OrderStatus
 
     counts = dict(Account.objects.values_list("postpay_permission").annotate(n=Count("id")).order_by())
     return {
         "accounts_by_status": {status.value: counts.get(status.value, 0) for status in PostpayPermission},
         "held_orders": Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count(),
+        # R36b: their next renewal would be held (R9) once the mode is Manually.
+        "to_approve_before_manual": accounts_to_approve_before_manual().count(),
     }
