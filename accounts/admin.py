@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
@@ -35,6 +37,7 @@ from postpay_portal.admin_site import (
 from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus
 
+from .imports import AccountImportResource
 from .models import Account, AccountClass, PostpayPermission, User
 from .selectors import accounts_to_approve_before_manual
 from .services import account_create, account_update, account_user_create
@@ -141,7 +144,7 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ImportMixin, admin.ModelAdmin):
     list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
     search_fields = ("name", "email")
@@ -150,6 +153,10 @@ class AccountAdmin(admin.ModelAdmin):
     list_per_page = 50
     inlines = [CustomerLoginInline]
     actions = ["approve_in_advance_selected"]
+    # R36c: CSV import, every row through account_create (accounts/imports.py); it needs the
+    # add permission (IMPORT_EXPORT_IMPORT_PERMISSION_CODE), as "Add account" does.
+    resource_classes = [AccountImportResource]
+    import_formats = [CSV]
 
     BASE_COLUMNS = ("id", "name", "email", "account_class", "manager", "created_at")
     BASE_FILTERS = ("account_class", PostpaidSubscriptionsFilter, ("created_at", admin.DateFieldListFilter))
@@ -321,6 +328,9 @@ class AccountAdmin(admin.ModelAdmin):
             request, self, title=f"Add a customer login to {account}", form=form, submit_label="Add login",
             cancel_url=change_url, obj=account, object_url=change_url,
         )
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "actor": request.user}
 
     # --- R36b: approve in advance --------------------------------------------------------------
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "import_export",
     "django_prometheus",
     "django_structlog",
     "postpay_portal",
@@ -279,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Queue target for manual operations (R17): older operations are highlighted.
 MANUAL_OPERATION_TARGET_HOURS = env_float("MANUAL_OPERATION_TARGET_HOURS", 24)
+
+# R36c: importing accounts needs the permission to add them.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
