@@ -144,7 +144,16 @@ LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"
 
+# Failed-login lockout (django-axes): a login after AXES_FAILURE_LIMIT failures from one
+# address, and an address after AXES_IP_FAILURE_LIMIT failures across usernames (password
+# spraying); see postpay_portal/lockout.py. The address is the client's, as far as
+# POSTPAY_TRUSTED_PROXY_COUNT proxies in front of the app vouch for it (X-Forwarded-For is
+# never read when it is 0, the default): postpay_portal/client_ip.py.
+POSTPAY_TRUSTED_PROXY_COUNT = env_int("POSTPAY_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "postpay_portal.client_ip.client_ip"
+AXES_HANDLER = "postpay_portal.lockout.PostpayLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
