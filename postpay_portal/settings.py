@@ -139,6 +139,9 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a rule on the password: its password_changed() hook revokes the login's API tokens
+    # whenever a password is changed, by any path (accounts/passwords.py).
+    {"NAME": "accounts.passwords.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
