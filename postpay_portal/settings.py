@@ -202,6 +202,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- E-mail (R19): console in development ---------------------------------------------
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "postpay@localhost")
+# Where people reach the portals: e-mails link to absolute URLs built on it (a mail client
+# cannot open a bare path). Defaults to make run's server.
+POSTPAY_BASE_URL = (env_str("POSTPAY_BASE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
