@@ -44,13 +44,46 @@ from .services import account_create, account_update, account_user_create
 from .visibility import ORDER_FAILED_BY_DECLINE
 
 
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """R33: logins and their privileges.
+
+    Only superusers grant staff, superuser, groups or permissions: for anyone else those
+    fields are read-only, so they are not in the form and a crafted POST cannot set them. A
+    non-superuser changes only their own login and logins that are not operators: changing a
+    superuser's or a manager's password would hand over their rights. ``account`` is never
+    editable here: customer logins are made by ``account_user_create`` (the account page's
+    "Add a customer login", the API), which also validates them.
+    """
+
     fieldsets = BaseUserAdmin.fieldsets + (("Customer", {"fields": ("account",)}),)
+    readonly_fields = ("account", "last_login", "date_joined")
     list_display = ("username", "email", "account", "is_staff", "is_active")
     list_select_related = ("account",)
-    raw_id_fields = ("account",)
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += PRIVILEGE_FIELDS
+        return readonly
+
+    @staticmethod
+    def may_manage(actor, user):
+        return actor.is_superuser or user.pk == actor.pk or not (user.is_superuser or user.is_staff)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self.may_manage(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not self.may_manage(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(AccountClass)
@@ -297,17 +330,23 @@ class AccountAdmin(ImportMixin, admin.ModelAdmin):
             cancel_url=reverse("admin:accounts_account_changelist"),
         )
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal of ``account_update`` (raised from ``save_model``) rolls back the admin's
+        whole save — Django runs it in one transaction — so the operator sees only the error:
+        no "changed successfully", no LogEntry "changed", nothing written."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            report_domain_error(request, error)
+            return redirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         """Name and e-mail through ``account_update``; nothing else is writable here."""
         if not change:  # add_view above never reaches this; keep the service the only path
             raise PermissionDenied
         changes = {field: form.cleaned_data[field] for field in ("name", "email") if field in form.changed_data}
-        if not changes:
-            return
-        try:
+        if changes:
             account_update(actor=request.user, account_id=obj.pk, **changes)
-        except DomainError as error:
-            report_domain_error(request, error)
 
     def add_login_view(self, request, account_id):
         """A customer login of this account, through ``account_user_create``."""

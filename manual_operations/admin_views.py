@@ -48,7 +48,11 @@ def is_past_target(operation, now=None):
 
 
 def format_age(delta):
+    """How long, to the minute at most ("under a minute", "3 h 12 min", "2 d 4 h"): the queue's
+    Age, the exposure card and the report's median all read the same way."""
     minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:

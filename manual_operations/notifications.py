@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import Q
+from django.urls import reverse
 
 from .groups import MANAGERS_GROUP
 from .models import ManualOperation
@@ -17,11 +18,17 @@ def manager_recipients(operation):
     return sorted(set(managers.values_list("email", flat=True)))
 
 
+def absolute_url(path):
+    """E-mails carry absolute links: POSTPAY_BASE_URL and a path from ``reverse()``."""
+    return settings.POSTPAY_BASE_URL.rstrip("/") + path
+
+
 def notify_managers_operation_created(operation_id):
     operation = ManualOperation.objects.select_related("account", "order__plan", "requested_by").get(pk=operation_id)
     recipients = manager_recipients(operation)
     if not recipients:
         return 0
+    link = absolute_url(reverse("admin:manual_operations_manualoperation_change", args=[operation.pk]))
     if operation.order_id is not None:
         subject = f"Approval required: {operation.account.name} ordered a postpaid plan"
         what = f"Order: #{operation.order_id} — {operation.order.plan.name}, {operation.order.price}"
@@ -31,7 +38,6 @@ def notify_managers_operation_created(operation_id):
         what = f"Asked in advance by {who}: no order is held."
     body = (
         f"Manual operation #{operation.pk} \"{operation.get_operation_display()}\" is waiting for a decision.\n\n"
-        f"Account: {operation.account.name}\n{what}\n\n"
-        f"Open the queue: /admin/manual_operations/manualoperation/{operation.pk}/change/\n"
+        f"Account: {operation.account.name}\n{what}\n\nOpen it in the queue: {link}\n"
     )
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

@@ -163,12 +163,24 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a rule on the password: its password_changed() hook revokes the login's API tokens
+    # whenever a password is changed, by any path (accounts/passwords.py).
+    {"NAME": "accounts.passwords.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"
 
+# Failed-login lockout (django-axes): a login after AXES_FAILURE_LIMIT failures from one
+# address, and an address after AXES_IP_FAILURE_LIMIT failures across usernames (password
+# spraying); see postpay_portal/lockout.py. The address is the client's, as far as
+# POSTPAY_TRUSTED_PROXY_COUNT proxies in front of the app vouch for it (X-Forwarded-For is
+# never read when it is 0, the default): postpay_portal/client_ip.py.
+POSTPAY_TRUSTED_PROXY_COUNT = env_int("POSTPAY_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "postpay_portal.client_ip.client_ip"
+AXES_HANDLER = "postpay_portal.lockout.PostpayLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -214,6 +226,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- E-mail (R19): console in development ---------------------------------------------
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "postpay@localhost")
+# Where people reach the portals: e-mails link to absolute URLs built on it (a mail client
+# cannot open a bare path). Defaults to make run's server.
+POSTPAY_BASE_URL = (env_str("POSTPAY_BASE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -114,7 +114,7 @@ class OrderAdmin(admin.ModelAdmin):
     def failure_reason_short(self, obj):
         return (obj.failure_reason[:80] + "…") if len(obj.failure_reason) > 80 else (obj.failure_reason or "—")
 
-    @admin.display(description="Provisioning attempts", ordering="attempts_total")
+    @admin.display(description="Attempts", ordering="attempts_total")
     def attempt_count(self, obj):
         return obj.attempts_total
 

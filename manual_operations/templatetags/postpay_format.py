@@ -1,0 +1,15 @@
+"""Numbers in the operator portal as people read them (R17, R30)."""
+
+from django import template
+
+from manual_operations.admin_views import format_age
+
+register = template.Library()
+
+
+@register.filter
+def duration(delta):
+    """A ``timedelta`` as "under a minute", "47 min", "3 h 12 min" or "2 d 4 h"; "—" for none."""
+    if delta is None or delta == "":
+        return "—"
+    return format_age(delta)
