@@ -15,6 +15,9 @@ from .models import ManualOperation, OperationStatus
 
 # R30: the median time to decision reads this many of the most recent decisions.
 MEDIAN_WINDOW = 1000
+# R30: the approval rates per manager and per account class read this many of the most
+# recent decisions (docs/decisions.md): a bounded cost, however long the history.
+RATES_WINDOW = 10_000
 
 
 def _age_buckets():
@@ -57,6 +60,14 @@ class _Median(Aggregate):
     output_field = DurationField()
 
 
+def recent_decisions(window):
+    """The ``window`` most recent decisions, read from the ``decided_at`` index."""
+    recent_ids = (
+        ManualOperation.objects.filter(decided_at__isnull=False).order_by("-decided_at").values("pk")[:window]
+    )
+    return ManualOperation.objects.filter(pk__in=Subquery(recent_ids))
+
+
 def median_time_to_decision(window=None):
     """R30: the median of decided_at − created_at over the ``MEDIAN_WINDOW`` most recent
     decisions (docs/decisions.md), computed in the database.
@@ -66,11 +77,7 @@ def median_time_to_decision(window=None):
     the database sorts the window and returns its one or two middle rows. A ``timedelta``,
     or ``None`` when nothing was decided.
     """
-    window = window or MEDIAN_WINDOW
-    recent_ids = (
-        ManualOperation.objects.filter(decided_at__isnull=False).order_by("-decided_at").values("pk")[:window]
-    )
-    recent = ManualOperation.objects.filter(pk__in=Subquery(recent_ids))
+    recent = recent_decisions(window or MEDIAN_WINDOW)
     wait = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
     if connection.vendor == "postgresql":
         return recent.aggregate(median=_Median(wait))["median"]
@@ -97,12 +104,15 @@ def queue_report(now=None):
         by_age.append({"label": label, "count": open_ops.filter(window).count()})
 
     decided = ManualOperation.objects.exclude(status=OperationStatus.APPROVAL_REQUIRED)
+    # The rates group the most recent decisions only: over every decision ever made they
+    # read the whole table and join every account (seconds at a million, issue 11 item 7).
+    recent = recent_decisions(RATES_WINDOW)
 
     usernames = dict(
-        decided.filter(decided_by__isnull=False).values_list("decided_by", "decided_by__username").distinct()
+        recent.filter(decided_by__isnull=False).values_list("decided_by", "decided_by__username").distinct()
     )
     classes = dict(
-        decided.filter(account__account_class__isnull=False)
+        recent.filter(account__account_class__isnull=False)
         .values_list("account__account_class", "account__account_class__name").distinct()
     )
     held = Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).aggregate(
@@ -115,8 +125,9 @@ def queue_report(now=None):
         "median_time_to_decision": median_time_to_decision(),
         "median_window": MEDIAN_WINDOW,
         "decided_total": decided.filter(decided_at__isnull=False).count(),
-        "per_manager": _rates(decided, "decided_by", lambda pk: usernames.get(pk, "system")),
-        "per_account_class": _rates(decided, "account__account_class", lambda pk: classes.get(pk, "(no class)")),
+        "rates_window": RATES_WINDOW,
+        "per_manager": _rates(recent, "decided_by", lambda pk: usernames.get(pk, "system")),
+        "per_account_class": _rates(recent, "account__account_class", lambda pk: classes.get(pk, "(no class)")),
         "held_orders_count": held["count"],
         "held_orders_value": held["value"] or Decimal("0.00"),
     }

@@ -1,5 +1,6 @@
 import structlog
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.text import Truncator
 
 from accounts.errors import PostpayDeclined, PostpayReviewNotNeeded, PostpayUnderReview
@@ -134,10 +135,12 @@ def _lock_undecided(actor, operation_id):
         raise PermissionDenied("Only a manager may decide manual operations.")
     if isinstance(operation_id, bool) or not isinstance(operation_id, int):
         raise InvalidInput.on("operation", "A valid integer id is required.")
-    account_id = ManualOperation.objects.filter(pk=operation_id).values_list("account_id", flat=True).first()
-    if account_id is None:
+    # The operation's account, locked first, in one statement: the sub-select reads the
+    # operation without locking it (FOR UPDATE locks the outer query's rows only).
+    operation_account = ManualOperation.objects.filter(pk=operation_id).values("account_id")
+    account = Account.objects.select_for_update().filter(pk=Subquery(operation_account)).first()
+    if account is None:
         raise NotFound("No such manual operation.")
-    account = Account.objects.select_for_update().get(pk=account_id)
     operation = ManualOperation.objects.select_for_update().get(pk=operation_id)
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
         operation = ManualOperation.objects.select_related("decided_by").get(pk=operation_id)

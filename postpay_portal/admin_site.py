@@ -4,6 +4,8 @@ generic confirmation page, and how a domain error reaches the operator (STYLE §
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
@@ -13,6 +15,19 @@ admin.site.site_title = "Postpay Portal"
 admin.site.index_title = "Operator portal"
 
 FORM_PAGE_TEMPLATE = "admin/postpay/form_page.html"
+
+
+class FastActionCheckboxMixin:
+    """The changelist's selection checkbox as Django renders it, without Django's form widget
+    template: rendering that template once per row was a fifth of a 50-row operator list's
+    time in the profiler (issue 11, item 7). The HTML is the same."""
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk),
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
 
 def request_is_manual(request):
