@@ -4,6 +4,8 @@ as a trail on each object's page."""
 from django.contrib import admin
 from django.template.loader import render_to_string
 
+from postpay_portal.admin_site import CappedCountMixin
+
 from .models import AuditLogEntry
 from .selectors import audit_log_list
 
@@ -20,7 +22,7 @@ def audit_trail_html(*, object_type, object_id, limit=50):
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(CappedCountMixin, admin.ModelAdmin):
     """R29: nobody adds, changes or deletes an entry in the portal."""
 
     list_display = ("at", "object_type", "object_id", "field", "from_value", "to_value", "actor_label", "reason")

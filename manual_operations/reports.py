@@ -18,6 +18,7 @@ MEDIAN_WINDOW = 1000
 # R30: the approval rates per manager and per account class read this many of the most
 # recent decisions (docs/decisions.md): a bounded cost, however long the history.
 RATES_WINDOW = 10_000
+DECIDED_COUNT_CAP = 10_000
 
 
 def _age_buckets():
@@ -103,18 +104,22 @@ def queue_report(now=None):
             window &= Q(created_at__gt=now - high)
         by_age.append({"label": label, "count": open_ops.filter(window).count()})
 
-    decided = ManualOperation.objects.exclude(status=OperationStatus.APPROVAL_REQUIRED)
     # The rates group the most recent decisions only: over every decision ever made they
     # read the whole table and join every account (seconds at a million, issue 11 item 7).
     recent = recent_decisions(RATES_WINDOW)
 
+    # order_by(): the model's ordering would otherwise join the DISTINCT (one row per decision).
     usernames = dict(
-        recent.filter(decided_by__isnull=False).values_list("decided_by", "decided_by__username").distinct()
+        recent.filter(decided_by__isnull=False).order_by()
+        .values_list("decided_by", "decided_by__username").distinct()
     )
     classes = dict(
-        recent.filter(account__account_class__isnull=False)
+        recent.filter(account__account_class__isnull=False).order_by()
         .values_list("account__account_class", "account__account_class__name").distinct()
     )
+    # Counted up to the cap, like the operator lists (docs/decisions.md): "more than 10,000".
+    decided = ManualOperation.objects.filter(decided_at__isnull=False).order_by().values("pk")
+    decided_count = decided[: DECIDED_COUNT_CAP + 1].count()
     held = Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).aggregate(
         value=Sum(F("price")), count=Count("id")
     )
@@ -124,7 +129,8 @@ def queue_report(now=None):
         "open_by_age": by_age,
         "median_time_to_decision": median_time_to_decision(),
         "median_window": MEDIAN_WINDOW,
-        "decided_total": decided.filter(decided_at__isnull=False).count(),
+        "decided_total": min(decided_count, DECIDED_COUNT_CAP),
+        "decided_total_capped": decided_count > DECIDED_COUNT_CAP,
         "rates_window": RATES_WINDOW,
         "per_manager": _rates(recent, "decided_by", lambda pk: usernames.get(pk, "system")),
         "per_account_class": _rates(recent, "account__account_class", lambda pk: classes.get(pk, "(no class)")),

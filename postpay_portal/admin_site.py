@@ -2,6 +2,8 @@
 generic confirmation page, and how a domain error reaches the operator (STYLE §4)."""
 
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -110,3 +112,31 @@ def form_page(request, model_admin, *, title, cancel_url, form=None, intro="", e
         "object_url": object_url,
     }
     return TemplateResponse(request, FORM_PAGE_TEMPLATE, context)
+
+
+class CappedCountPaginator(Paginator):
+    """An operator list counts its matching rows up to ``CAP`` and says "more than" beyond.
+
+    Django's changelist counts every row its filters match on each page (a ``COUNT(*)``
+    that ``show_full_result_count = False`` does not skip): 90 to 175 ms over the million
+    accounts or decided operations, several hundred over millions of orders (issue 11,
+    item 7). Counting stops at ``CAP + 1``; the pages beyond stay reachable by ``?p=``
+    only through narrower filters or a search. The REST API still counts exactly
+    (CONTRACT §4).
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = counted > self.CAP
+        return min(counted, self.CAP)
+
+    capped = False
+
+
+class CappedCountMixin:
+    """Operator lists over big tables: see ``CappedCountPaginator``."""
+
+    paginator = CappedCountPaginator

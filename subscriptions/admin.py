@@ -17,7 +17,13 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import FastActionCheckboxMixin, apply_each, form_errors_from, form_page
+from postpay_portal.admin_site import (
+    CappedCountMixin,
+    FastActionCheckboxMixin,
+    apply_each,
+    form_errors_from,
+    form_page,
+)
 from postpay_portal.errors import DomainError
 
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
@@ -92,7 +98,7 @@ def _apply(request, queryset, service, verb):
 
 
 @admin.register(Order)
-class OrderAdmin(FastActionCheckboxMixin, admin.ModelAdmin):
+class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
     list_display = ("id", "type", "account", "plan", "period", "price", "status", "failure_reason_short",
                     "created_by", "approved_by", "attempt_count", "created_at")
     list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter))
@@ -166,7 +172,7 @@ class OrderAdmin(FastActionCheckboxMixin, admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
     list_filter = ("status", "period", "plan")
     list_select_related = ("account", "plan")

@@ -192,7 +192,11 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
                  actor=actor, reason=f"{order_type} order placed")
-    logger.info("order_placed", order_id=order.pk, account_id=account.pk, type=order_type, status=status)  # R35
+    # R35, logged once the order exists for everyone: after commit, and outside the
+    # transaction's locks (on SQLite the whole database's write lock), where a log handler
+    # shared by the server's threads would make every other writer wait for it too.
+    placed = {"order_id": order.pk, "account_id": account.pk, "type": order_type, "status": status}
+    transaction.on_commit(lambda: logger.info("order_placed", **placed), robust=True)
     if decision is GateDecision.HOLD:
         from manual_operations.services import manual_operation_open
 
