@@ -95,7 +95,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="orders")
     period = models.CharField(max_length=16, choices=Period.choices)
     price = models.DecimalField(max_digits=12, decimal_places=2)
-    status = FSMField(choices=OrderStatus.choices, protected=True, db_index=True)
+    status = FSMField(choices=OrderStatus.choices, protected=True)
     failure_reason = models.TextField(blank=True, default="")
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
@@ -125,7 +125,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="one_open_order_per_subscription",
             )
         ]
-        indexes = [models.Index(fields=["status", "enqueued_at"])]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"]),
+            # The lists filtered by status, newest first, read in their order (it also serves
+            # every lookup by status alone, so it replaces the status column's own index).
+            models.Index(fields=["status", "created_at", "id"], name="order_status_created"),
+        ]
 
     def __str__(self):
         return f"Order #{self.pk} ({self.get_type_display()}, {self.plan.name})"
