@@ -107,6 +107,8 @@ API_CASES = {
     ("patch", "/api/v1/accounts/{id}/"): (lambda w: f"/api/v1/accounts/{w['account'].pk}/", lambda w: {}, 200, "root"),
     ("post", "/api/v1/accounts/{id}/users/"): (lambda w: f"/api/v1/accounts/{w['account'].pk}/users/",
                                                lambda w: {}, 201, "root"),
+    ("post", "/api/v1/accounts/{id}/approve-in-advance/"): (
+        lambda w: f"/api/v1/accounts/{w['account'].pk}/approve-in-advance/", lambda w: {}, 200, "root"),
     ("post", "/api/v1/manual-operations/{id}/approve/"): (
         lambda w: f"/api/v1/manual-operations/{w['operations'][0].pk}/approve/", lambda w: {}, 200, "root"),
     ("post", "/api/v1/manual-operations/{id}/decline/"): (
