@@ -33,6 +33,17 @@ def find_binary(name):
     return candidates[-1] if candidates else None
 
 
+def terminate(proc, timeout):
+    """SIGTERM a child process, SIGKILL it if it is still there after ``timeout`` seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def wait_for_port(port, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,12 +203,6 @@ class CeleryWorker:
             self.proc.wait(timeout=20)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=15)
         if getattr(self, "_log_handle", None):
             self._log_handle.close()
