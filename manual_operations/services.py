@@ -30,7 +30,7 @@ def manual_operation_open(*, actor, account, order):
     except IntegrityError:
         raise PostpayUnderReview()
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
-                 old=None, new=operation.status, actor=actor, reason=f"held order #{order.pk}")
+                 old=None, new=operation.status, actor=actor, reason=f"held order #{order.pk}", obj=operation)
     operation_id = operation.pk
     transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
     return operation
