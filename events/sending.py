@@ -186,7 +186,7 @@ def post(url, body, headers, *, timeout, allow_private):
             sock.do_handshake()
         sock.settimeout(_remaining(deadline))
         connection = _PinnedConnection(target, sock, SCHEMES[target.scheme])
-        connection.request("POST", target.path, body=body, headers=headers)
+        connection.request("POST", target.path, body=body, headers={**headers, "connection": "close"})
         response = connection.getresponse()
         status = response.status
         excerpt = response.read(500).decode("utf-8", "replace") if not 200 <= status < 300 else ""

@@ -12,9 +12,9 @@ from .services import webhook_delivery_attempt, webhook_delivery_sweep
     acks_late=True,
     ignore_result=True,
     # The attempt bounds itself by WEBHOOK_TIMEOUT_SECONDS; these only stop a stuck worker,
-    # well before the lease lets another attempt take the delivery.
-    soft_time_limit=settings.WEBHOOK_LEASE_SECONDS * 0.5,
-    time_limit=settings.WEBHOOK_LEASE_SECONDS * 0.75,
+    # before the lease (2 × timeout + 60 s by default) lets another attempt take the delivery.
+    soft_time_limit=settings.WEBHOOK_TIMEOUT_SECONDS + 20,
+    time_limit=settings.WEBHOOK_TIMEOUT_SECONDS + 40,
 )
 def deliver_webhook_task(delivery_id):
     """R34: one attempt; a failure schedules the next one itself (or leaves it to the sweep)."""

@@ -1,6 +1,8 @@
 """A real HTTP receiver for webhook tests: ``http.server.ThreadingHTTPServer`` on 127.0.0.1 in
 a thread (RECIPES). It records every request and answers as it is told."""
 
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ class Receiver:
     """``answers`` is consumed one per request: an int status, or a callable(receiver)
     returning one (it may sleep or wait); when empty, ``default`` answers."""
 
-    def __init__(self, default=200):
+    def __init__(self, default=200, tls=None):
         self.default = default
         self.answers = []
         self.received = []
@@ -61,6 +63,11 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        if tls is not None:  # (certificate file, key file): serve HTTPS for "localhost"
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://localhost:{self.server.server_address[1]}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
@@ -98,3 +105,14 @@ def sleep_for(seconds):
 def block_until_released(receiver):
     receiver.release.wait(120)
     return 200
+
+
+def self_signed_certificate(folder):
+    """A certificate for localhost / 127.0.0.1 made by the openssl command; (cert, key)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key

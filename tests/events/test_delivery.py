@@ -21,7 +21,7 @@ from events.services import (
 )
 from events.services.delivery import retry_delay
 from tests.core.helpers import place
-from tests.events.receiver import block_until_released, sleep_for
+from tests.events.receiver import Receiver, block_until_released, self_signed_certificate, sleep_for
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +214,31 @@ def test_r34_two_attempts_at_once_send_a_delivery_once(settings, allow_loopback,
     assert len(receiver.received) == 1
     assert sorted(r is None for r in results) == [False, True]
     assert reload(delivery).status == DeliveryStatus.SUCCEEDED
+
+
+def test_r34_an_https_receiver_is_verified_against_the_host_name(
+    allow_loopback, tmp_path, monkeypatch, customer_alice, prepaid_plan
+):
+    """TLS to the address that was checked, with the name for SNI and the certificate check:
+    an untrusted certificate fails the attempt; once trusted, the delivery succeeds."""
+    cert, key = self_signed_certificate(tmp_path)
+    receiver = Receiver(tls=(cert, key)).start()
+    try:
+        endpoint = webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
+        with mock.patch("events.tasks.deliver_webhook_task.apply_async"):
+            place(customer_alice, prepaid_plan)
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        webhook_delivery_attempt(delivery_id=delivery.pk)
+        untrusted = reload(delivery)
+        assert untrusted.status == DeliveryStatus.PENDING and "CERTIFICATE_VERIFY_FAILED" in untrusted.error
+        assert receiver.received == []
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context now trusts it
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        webhook_delivery_attempt(delivery_id=delivery.pk)
+        assert reload(delivery).status == DeliveryStatus.SUCCEEDED
+        [request] = receiver.received
+        assert request.headers["host"] == receiver.url.split("/")[2]  # the name, not the address
+        request.verify(endpoint.secret)
+    finally:
+        receiver.stop()
