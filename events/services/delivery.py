@@ -64,16 +64,19 @@ def retry_delay(attempts):
     return settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
 
 
+def _locked(queryset, delivery_id):
+    try:
+        return queryset.get(pk=delivery_id)
+    except WebhookDelivery.DoesNotExist:
+        return None  # deleted with its endpoint
+
+
 def _claim(delivery_id):
     """First transaction: take the lease, or None when this message has nothing to do."""
     now = timezone.now()
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(of=("self",))
-            .select_related("endpoint", "event")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = _locked(WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint", "event"),
+                           delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return None  # deleted with its endpoint, or already delivered / given up
         if delivery.claimed_until and delivery.claimed_until > now:
@@ -121,7 +124,7 @@ def _record(delivery_id, token, outcome):
     """Second transaction: count the attempt; succeeded, failed for good, or retried later."""
     now = timezone.now()
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        delivery = _locked(WebhookDelivery.objects.select_for_update(), delivery_id)
         if delivery is None or delivery.claim_token != token:
             return None  # deleted, or the lease expired and another attempt took over
         delivery.attempts += 1

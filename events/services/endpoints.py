@@ -75,8 +75,10 @@ def _clean(changes):
 
 
 def _locked_endpoint(endpoint_id):
+    """FOR NO KEY UPDATE: a change of an endpoint must not block the transactions that
+    insert deliveries for it (their foreign key only takes a KEY SHARE lock)."""
     try:
-        return WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        return WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint_id)
     except (WebhookEndpoint.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such webhook endpoint.")
 
