@@ -39,9 +39,6 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            # The head and the body are written apart: without TCP_NODELAY, Nagle's algorithm
-            # and the sender's delayed ACK would add 40 ms to every answer.
-            disable_nagle_algorithm = True
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
