@@ -272,7 +272,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     change_form_template = "admin/events/webhookdelivery/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("event").defer("event__data")
+        return super().get_queryset(request).select_related("event").defer("event__data_json")
 
     @admin.display(description="Event", ordering="event_id")
     def event_link(self, obj):

@@ -6,8 +6,11 @@ moment. A ``WebhookDelivery`` is created beside it for every active endpoint sub
 its type; a Celery task sends it after commit, claiming it with a lease.
 """
 
+import json
+
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .ids import LENGTH as EVENT_ID_LENGTH
@@ -37,7 +40,9 @@ class Event(models.Model):
     # What the event is about, for the operator portal's link (not part of the body).
     object_type = models.CharField(max_length=32)
     object_id = models.BigIntegerField()
-    data = models.JSONField()
+    # ``data`` as the JSON text written with the event. Text rather than a JSONField: jsonb
+    # would re-sort the keys, and the body should read in the API's order.
+    data_json = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,6 +51,10 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.id} {self.type}"
+
+    @cached_property
+    def data(self):
+        return json.loads(self.data_json)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -10,6 +10,9 @@ Deliveries are created in the same transaction for every active endpoint subscri
 type, and handed to the broker only once it commits.
 """
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -88,7 +91,8 @@ def event_record_change(*, object_type, object_id, obj=None, changes=None, creat
         obj = import_string(OBJECTS[object_type][2])._default_manager.get(pk=object_id)
     event = Event.objects.create(
         type=event_type, object_type=object_type, object_id=object_id,
-        data=_data(event_type, object_type, obj, changes),
+        data_json=json.dumps(_data(event_type, object_type, obj, changes), cls=DjangoJSONEncoder,
+                             ensure_ascii=False, separators=(",", ":")),
     )
     _fan_out(event)
     return event
