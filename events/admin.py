@@ -261,7 +261,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                     "error_short", "next_attempt_at", "created_at", "delivered_at")
     list_filter = ("status", EventTypeFilter, ("endpoint", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("endpoint",)
-    search_fields = ("=event__id",)
+    search_fields = ("event__id",)
+    search_help_text = "An event id (evt_…)."
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
     list_per_page = 100
@@ -273,6 +274,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event").defer("event__data_json")
+
+    def get_search_results(self, request, queryset, search_term):
+        """An exact event id, on the index (the admin's ``=`` would compare upper-cased)."""
+        term = search_term.strip()
+        return (queryset.filter(event_id=term) if term else queryset), False
 
     @admin.display(description="Event", ordering="event_id")
     def event_link(self, obj):
@@ -342,12 +348,22 @@ class EventAdmin(admin.ModelAdmin):
 
     list_display = ("id", "type", "about", "created_at")
     list_filter = ("type", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("=id", "=object_id")
+    search_fields = ("id", "object_id")
+    search_help_text = "An event id (evt_…), or the id of the object it is about."
     show_facets = admin.ShowFacets.NEVER
     show_full_result_count = False
     list_per_page = 100
     fields = ("id", "type", "about", "created_at", "body", "deliveries")
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact, on the indexes: an event id, or an object id (with the type filter)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            return queryset.filter(object_id=int(term)), False
+        return queryset.filter(pk=term), False
 
     @admin.display(description="About")
     def about(self, obj):
@@ -360,7 +376,7 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="Deliveries")
     def deliveries(self, obj):
         count = obj.deliveries.count()
-        url = reverse("admin:events_webhookdelivery_changelist") + f"?q={quote(obj.id)}"
+        url = reverse("admin:events_webhookdelivery_changelist") + f"?q={obj.id}"
         return format_html('<a href="{}">{} delivery(ies)</a>', url, count)
 
     def has_add_permission(self, request):

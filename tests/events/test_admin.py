@@ -3,6 +3,7 @@ deliveries with filters and redeliver, replay from an event, the event log — a
 refused to staff without the webhook permissions."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 
 from events.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
@@ -155,3 +156,23 @@ def test_r34_the_event_log_links_each_event_to_what_it_is_about(wes_client, flow
     event = Event.objects.get(type="order.created")
     detail = wes_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
     assert "waiting_for_approval" in detail and "Save" not in detail
+
+
+def test_r34_admin_deletes_an_endpoint_with_its_deliveries_and_keeps_the_events(wes_client, flow):
+    endpoint, _ = flow
+    events_before = Event.objects.count()
+    page = wes_client.get(reverse("admin:events_webhookendpoint_delete", args=[endpoint.pk])).content.decode()
+    assert "webhook deliveries: 3" in page.lower() or "Webhook deliveries: 3" in page
+    wes_client.post(reverse("admin:events_webhookendpoint_delete", args=[endpoint.pk]), {"post": "yes"})
+    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+    assert Event.objects.count() == events_before
+
+
+def test_r34_admin_finds_an_event_and_its_deliveries_by_event_id(wes_client, flow):
+    event = Event.objects.get(type="order.created")
+    other = Event.objects.get(type="manual_operation.created")
+    found = wes_client.get(reverse("admin:events_event_changelist"), {"q": event.pk}).content.decode()
+    assert reverse("admin:events_event_change", args=[quote(event.pk)]) in found
+    assert reverse("admin:events_event_change", args=[quote(other.pk)]) not in found
+    deliveries = wes_client.get(reverse("admin:events_webhookdelivery_changelist"), {"q": event.pk})
+    assert deliveries.status_code == 200 and deliveries.content.decode().count('name="_selected_action"') == 1
