@@ -346,8 +346,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 class EventAdmin(admin.ModelAdmin):
     """R34: the event log, read-only, each event linked to what it is about."""
 
-    list_display = ("id", "type", "about", "created_at")
+    list_display = ("id", "event_type", "about", "created_at")
     list_filter = ("type", ("created_at", admin.DateFieldListFilter))
+    ordering = ("-id",)  # newest first here; the API lists oldest first
     search_fields = ("id", "object_id")
     search_help_text = "An event id (evt_…), or the id of the object it is about."
     show_facets = admin.ShowFacets.NEVER
@@ -364,6 +365,10 @@ class EventAdmin(admin.ModelAdmin):
         if term.isdigit():
             return queryset.filter(object_id=int(term)), False
         return queryset.filter(pk=term), False
+
+    @admin.display(description="Type", ordering="type")
+    def event_type(self, obj):
+        return format_html("<code>{}</code>", obj.type)  # the value integrators see
 
     @admin.display(description="About")
     def about(self, obj):
