@@ -168,3 +168,23 @@ def test_r34_customers_get_403_on_every_events_and_webhook_endpoint(api, custome
         response = getattr(client, method)(url, {}, format="json")
         assert (response.status_code, response.json()["code"]) == (403, "permission_denied"), (method, url)
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_r34_event_and_delivery_lists_run_a_fixed_number_of_queries(
+    api, webhook_manager_wes, staff_sam, customer_alice, postpaid_plan
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = create(api(webhook_manager_wes)).json()
+    deliveries = f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/?page_size=200"
+    counts = {}
+    for rows in (2, 12):
+        while Event.objects.count() < rows:
+            place(customer_alice, postpaid_plan)
+        for client, url in ((api(staff_sam), "/api/v1/events/?page_size=200"), (api(webhook_manager_wes), deliveries)):
+            with CaptureQueriesContext(connection) as ctx:
+                assert len(client.get(url).json()["results"]) == rows
+            counts.setdefault(url, []).append(len(ctx.captured_queries))
+    for url, (few, many) in counts.items():
+        assert few == many, (url, few, many)
