@@ -100,7 +100,17 @@ def webhook_delivery_attempt(*, delivery_id):
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
-    endpoint, event = delivery.endpoint, delivery.event
+    try:
+        outcome = _send(delivery.endpoint, delivery.event)
+    except SoftTimeLimitExceeded:
+        outcome = sending.Outcome(ok=False, error="the attempt ran out of time")
+    except Exception as exc:  # e.g. a secret that cannot sign: count it, never loop unrecorded
+        logger.exception("webhook delivery %s could not be sent", delivery_id)
+        outcome = sending.Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000])
+    return _record(delivery_id, delivery.claim_token, outcome)
+
+
+def _send(endpoint, event):
     body = event_body(event)
     timestamp = datetime.now(dt_timezone.utc).replace(microsecond=0)
     headers = {
@@ -110,14 +120,10 @@ def webhook_delivery_attempt(*, delivery_id):
         "webhook-timestamp": str(int(timestamp.timestamp())),
         "webhook-signature": signature(endpoint, event.id, timestamp, body.decode("utf-8")),
     }
-    try:
-        outcome = sending.post(
-            endpoint.url, body, headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
-        )
-    except SoftTimeLimitExceeded:
-        outcome = sending.Outcome(ok=False, error="the attempt ran out of time")
-    return _record(delivery_id, delivery.claim_token, outcome)
+    return sending.post(
+        endpoint.url, body, headers,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+    )
 
 
 def _record(delivery_id, token, outcome):

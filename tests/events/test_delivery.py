@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from events.models import DeliveryStatus, Event, WebhookDelivery
+from events.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from events.services import (
     webhook_delivery_attempt,
     webhook_delivery_redeliver,
@@ -171,6 +171,16 @@ def test_r34_a_private_address_is_refused_again_at_delivery_time(settings, endpo
     refused = reload(delivery)
     assert refused.status == DeliveryStatus.PENDING and refused.attempts == 1
     assert "private address" in refused.error
+
+
+def test_r34_an_attempt_that_cannot_even_be_signed_is_counted_and_retried(endpoint, delivery, receiver):
+    """Otherwise its lease would expire and the sweep would take it again, for ever."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret="whsec_")
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    failed = reload(delivery)
+    assert (failed.status, failed.attempts, failed.claim_token) == (DeliveryStatus.PENDING, 1, None)
+    assert "EmptyWebhookSecretError" in failed.error
+    assert receiver.received == []
 
 
 def test_r34_the_sweep_resends_a_pending_delivery_whose_message_was_lost(settings, endpoint, delivery, receiver):
