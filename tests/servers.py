@@ -172,15 +172,17 @@ def filesystem_broker(folder):
 class CeleryWorker:
     """A real `celery worker` process (solo pool) for the project, optionally with beat."""
 
-    def __init__(self, env, beat=False, log_dir=None):
+    def __init__(self, env, beat=False, log_dir=None, queues="celery,webhooks"):
         self.env = {**os.environ, **env}
         self.beat = beat
+        self.queues = queues  # as make run's worker; docker-compose splits them
         self.log = Path(log_dir or tempfile.mkdtemp(prefix="postpay-worker-")) / f"worker-{free_port()}.log"
         self.proc = None
 
     def start(self, timeout=30):
         cmd = [sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "--pool=solo",
-               "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test{free_port()}@%h"]
+               "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test{free_port()}@%h",
+               "-Q", self.queues]
         if self.beat:
             cmd += ["-B", "-s", str(self.log.with_suffix(".beat"))]
         self._log_handle = open(self.log, "w")

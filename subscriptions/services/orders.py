@@ -175,7 +175,7 @@ def _order_create(*, actor, account, plan, period, order_type, subscription=None
         except IntegrityError:
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
-                 actor=actor, reason=f"{order_type} order placed")
+                 actor=actor, reason=f"{order_type} order placed", obj=order)
     logger.info("order_placed", order_id=order.pk, account_id=account.pk, type=order_type, status=status)  # R35
     if decision is GateDecision.HOLD:
         from manual_operations.services import manual_operation_open
