@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from postpay_portal.admin_site import apply_each, form_errors_from, form_page
+from postpay_portal.admin_site import apply_each, form_errors_from, form_page, service_form_page
 from postpay_portal.errors import DomainError
 
 from .models import ALL_EVENTS, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
@@ -203,20 +203,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, endpoint):
             raise PermissionDenied
         change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
-        form = ReplayForm(request.POST or request.GET or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                queued = webhook_endpoint_replay(actor=request.user, endpoint_id=endpoint.pk,
-                                                 after=form.cleaned_data["after"].strip())
-            except DomainError as error:
-                form_errors_from(form, error)
-            else:
-                messages.success(request, f"Queued {queued} event(s) for endpoint #{endpoint.pk}.")
-                return redirect(deliveries_url(endpoint.pk))
-        return form_page(request, self, title=f"Replay endpoint #{endpoint.pk} from an event", form=form,
-                         obj=endpoint, object_url=change_url, cancel_url=change_url, submit_label="Replay",
-                         intro=f"Subscribed to: {', '.join(endpoint.events)}. Each event keeps its id, which the "
-                               "receiver sees as webhook-id.")
+        return service_form_page(
+            request, self, ReplayForm(request.POST or request.GET or None),
+            lambda data: webhook_endpoint_replay(actor=request.user, endpoint_id=endpoint.pk, after=data["after"].strip()),
+            lambda queued: (f"Queued {queued} event(s) for endpoint #{endpoint.pk}.", deliveries_url(endpoint.pk)),
+            title=f"Replay endpoint #{endpoint.pk} from an event", obj=endpoint, object_url=change_url,
+            cancel_url=change_url, submit_label="Replay",
+            intro=f"Subscribed to: {', '.join(endpoint.events)}. Each event keeps its id, which the receiver sees as "
+                  "webhook-id.",
+        )
 
     # --- deletion through the service --------------------------------------------------------
 
