@@ -31,10 +31,9 @@ from postpay_portal.admin_site import (
     FastActionCheckboxMixin,
     apply_each,
     bulk_confirmation,
-    form_errors_from,
-    form_page,
     report_domain_error,
     request_is_manual,
+    service_form_page,
 )
 from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus
@@ -318,17 +317,14 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = AccountCreateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                account = account_create(actor=request.user, **form.service_kwargs())
-            except DomainError as error:
-                form_errors_from(form, error)
-            else:
-                self.log_addition(request, account, [{"added": {}}])
-                messages.success(request, f"Account \"{account}\" was created.")
-                return redirect("admin:accounts_account_change", account.pk)
-        return form_page(
-            request, self, title="Add account", form=form, submit_label="Create account", submit_name="_save",
+
+        def created(account):
+            self.log_addition(request, account, [{"added": {}}])
+            return f"Account \"{account}\" was created.", reverse("admin:accounts_account_change", args=[account.pk])
+
+        return service_form_page(
+            request, self, form, lambda data: account_create(actor=request.user, **form.service_kwargs()), created,
+            title="Add account", submit_label="Create account", submit_name="_save",
             cancel_url=reverse("admin:accounts_account_changelist"),
         )
 
@@ -356,17 +352,11 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         if not self.has_change_permission(request, account):
             raise PermissionDenied
         change_url = reverse("admin:accounts_account_change", args=[account.pk])
-        form = CustomerLoginForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                user = account_user_create(actor=request.user, account_id=account.pk, **form.cleaned_data)
-            except DomainError as error:
-                form_errors_from(form, error)
-            else:
-                messages.success(request, f"Customer login \"{user.get_username()}\" was added.")
-                return redirect(change_url)
-        return form_page(
-            request, self, title=f"Add a customer login to {account}", form=form, submit_label="Add login",
+        return service_form_page(
+            request, self, CustomerLoginForm(request.POST or None),
+            lambda data: account_user_create(actor=request.user, account_id=account.pk, **data),
+            lambda user: (f"Customer login \"{user.get_username()}\" was added.", change_url),
+            title=f"Add a customer login to {account}", submit_label="Add login",
             cancel_url=change_url, obj=account, object_url=change_url,
         )
 
@@ -384,18 +374,11 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         change_url = reverse("admin:accounts_account_change", args=[account.pk])
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        form = ApproveForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                manual_operation_approve_in_advance(actor=request.user, account_id=account.pk,
-                                                    note=form.cleaned_data["note"])
-            except DomainError as error:
-                report_domain_error(request, error)
-            else:
-                messages.success(request, f"\"{account}\" may order postpaid plans: approved in advance.")
-            return redirect(change_url)
-        return form_page(
-            request, self, title=f"Approve {account} in advance?", form=form, submit_label="Approve in advance",
+        return service_form_page(
+            request, self, ApproveForm(request.POST or None),
+            lambda data: manual_operation_approve_in_advance(actor=request.user, account_id=account.pk, **data),
+            lambda _: (f"\"{account}\" may order postpaid plans: approved in advance.", change_url),
+            title=f"Approve {account} in advance?", submit_label="Approve in advance",
             cancel_url=change_url, obj=account, object_url=change_url,
             intro="The account may then order postpaid plans without a manager's review of its first order. "
                   "A manual operation is recorded as approved by you, with your note.",

@@ -48,7 +48,7 @@ def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.
     except IntegrityError:
         raise PostpayUnderReview()
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
-                 old=None, new=operation.status, actor=actor, reason=why)
+                 old=None, new=operation.status, actor=actor, reason=why, obj=operation)
     operation_id = operation.pk
     logger.info("manual_operation_opened", operation_id=operation_id, order_id=operation.order_id,
                 account_id=account.pk, origin=origin)

@@ -3,9 +3,10 @@ generic confirmation page, and how a domain error reaches the operator (STYLE §
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
-from django.utils.functional import cached_property
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
@@ -79,6 +80,23 @@ def bulk_confirmation(request, model_admin, ids, *, form_class, title, submit_la
         intro=f"{intro} {listed}",
     )
     return None, page
+
+
+def service_form_page(request, model_admin, form, perform, done, **page):
+    """A small operator form whose submit is one service call (STYLE §4): ``perform(data)``
+    calls the service with the form's cleaned data; a refusal comes back on the form, never as
+    a 500. ``done(result)`` returns the success message and the URL to go to. Anything else
+    renders the page (``form_page``'s keywords)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = perform(form.cleaned_data)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            message, url = done(result)
+            messages.success(request, message)
+            return redirect(url)
+    return form_page(request, model_admin, form=form, **page)
 
 
 def form_errors_from(form, error):

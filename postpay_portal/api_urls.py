@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import apis as accounts
 from audit import apis as audit
+from events import apis as events
 from manual_operations import apis as manual_operations
 from settings_app import apis as settings_app
 from subscriptions import apis as subscriptions
@@ -45,6 +46,17 @@ v1 = [
         name="manual-operation-decline",
     ),
     path("audit-log/", audit.AuditLogListApi.as_view(), name="audit-log"),
+    path("events/", events.EventListApi.as_view(), name="events"),
+    path("webhook-endpoints/", events.WebhookEndpointListApi.as_view(), name="webhook-endpoints"),
+    path("webhook-endpoints/<int:pk>/", events.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),
+    path("webhook-endpoints/<int:pk>/rotate-secret/", events.WebhookEndpointRotateSecretApi.as_view(),
+         name="webhook-endpoint-rotate-secret"),
+    path("webhook-endpoints/<int:pk>/deliveries/", events.WebhookEndpointDeliveriesApi.as_view(),
+         name="webhook-endpoint-deliveries"),
+    path("webhook-endpoints/<int:pk>/replay/", events.WebhookEndpointReplayApi.as_view(),
+         name="webhook-endpoint-replay"),
+    path("webhook-deliveries/<int:pk>/redeliver/", events.WebhookDeliveryRedeliverApi.as_view(),
+         name="webhook-delivery-redeliver"),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 
 MANAGERS_GROUP = "Postpay managers"
 OPERATORS_GROUP = "Operators"
+WEBHOOK_MANAGERS_GROUP = "Webhook managers"
 
 # group → [(app_label, model, verbs)]; a verb is Django's ``view``/``add``/``change``/
 # ``delete`` or a ``Meta.permissions`` codename's prefix (``decide``).
@@ -37,6 +38,13 @@ GROUPS = {
         ("subscriptions", "plan", ("view",)),
         ("settings_app", "postpaysettings", ("view", "change")),
         ("audit", "auditlogentry", ("view",)),
+    ],
+    # R34: webhook endpoints (their URLs and secrets say where the platform's data goes),
+    # their deliveries (redeliver, replay) and the event log. Given to no other group.
+    WEBHOOK_MANAGERS_GROUP: [
+        ("events", "webhookendpoint", ("view", "add", "change", "delete")),
+        ("events", "webhookdelivery", ("view", "change")),
+        ("events", "event", ("view",)),
     ],
 }
 

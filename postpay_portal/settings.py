@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "accounts",
     "manual_operations",
     "subscriptions",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,21 @@ READYZ_BROKER_TIMEOUT_SECONDS = env_float("READYZ_BROKER_TIMEOUT_SECONDS", 2)
 IDEMPOTENCY_TTL_HOURS = env_float("IDEMPOTENCY_TTL_HOURS", 24)
 IDEMPOTENCY_PURGE_INTERVAL_SECONDS = env_float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 3600)
 
+# Webhooks (R34, CONTRACT §2). Deliveries run on their own queue, so that a slow receiver
+# never delays provisioning; the sweep re-sends deliveries left pending (lost message,
+# killed worker). The lease outlasts an attempt, which the timeout bounds.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
+WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 60)
+WEBHOOK_SWEEP_AFTER_SECONDS = env_float("WEBHOOK_SWEEP_AFTER_SECONDS", 60)
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env_float("WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)
+CELERY_TASK_ROUTES = {
+    "events.deliver_webhook": {"queue": "webhooks"},
+    "events.sweep_webhook_deliveries": {"queue": "webhooks"},
+}
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-provisioning": {
         "task": "subscriptions.sweep_provisioning",
@@ -291,6 +307,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "postpay_portal.purge_idempotency_records",
         "schedule": IDEMPOTENCY_PURGE_INTERVAL_SECONDS,
+    },
+    "sweep-pending-webhook-deliveries": {
+        "task": "events.sweep_webhook_deliveries",
+        "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
     },
 }
 
@@ -333,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "subscriptions.models.OrderStatus",
         "PostpayPermissionEnum": "accounts.models.PostpayPermission",
         "OperationStatusEnum": "manual_operations.models.OperationStatus",
+        "EventTypeEnum": "events.models.EventType",
+        "WebhookDeliveryStatusEnum": "events.models.DeliveryStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

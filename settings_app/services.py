@@ -1,14 +1,15 @@
 from django.db import transaction
 
 from audit.models import ObjectType
-from audit.services import audit_record
+from audit.services import audit_record_changes
 from postpay_portal.errors import InvalidInput, PermissionDenied
 
 from .models import PermissionMode, PostpaySettings
 
 
 def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requires_approval=None, reason=""):
-    """R1–R4: change the settings row; each changed field is audited (who, when, old → new).
+    """R1–R4: change the settings row; each changed field is audited (who, when, old → new)
+    and the change is one event (R34).
 
     Changing the mode touches no account status and no held order (R4).
     """
@@ -23,30 +24,20 @@ def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requi
     with transaction.atomic():
         PostpaySettings.objects.get_or_create(pk=PostpaySettings.SINGLETON_PK)
         row = PostpaySettings.objects.select_for_update().get(pk=PostpaySettings.SINGLETON_PK)
-        changes = {
+        requested = {
             "postpaid_permission_mode": postpaid_permission_mode,
             "trial_requires_approval": trial_requires_approval,
         }
-        changed = []
-        for field, new in changes.items():
+        changes = {}
+        for field, new in requested.items():
             old = getattr(row, field)
             if new is None or new == old:
                 continue
             setattr(row, field, new)
-            changed.append(field)
-            audit_record(
-                object_type=ObjectType.POSTPAY_SETTINGS,
-                object_id=row.pk,
-                field=field,
-                old=_stored(old),
-                new=_stored(new),
-                actor=actor,
-                reason=reason,
-            )
-        if changed:
-            row.save(update_fields=[*changed, "updated_at"])
+            changes[field] = (old, new)
+        if changes:
+            row.save(update_fields=[*changes, "updated_at"])
+            # One audit entry per field, one event for the change (R34).
+            audit_record_changes(object_type=ObjectType.POSTPAY_SETTINGS, obj=row, changes=changes, actor=actor,
+                                 reason=reason)
     return row
-
-
-def _stored(value):
-    return ("true" if value else "false") if isinstance(value, bool) else value

@@ -11,20 +11,12 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import (
-    CappedCountMixin,
-    FastActionCheckboxMixin,
-    apply_each,
-    form_errors_from,
-    form_page,
-)
-from postpay_portal.errors import DomainError
+from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin, apply_each, service_form_page
 
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
 from .services import order_pay, order_retry_provisioning, plan_create
@@ -56,18 +48,15 @@ class PlanAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = PlanCreateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                plan = plan_create(actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                form_errors_from(form, error)
-            else:
-                self.log_addition(request, plan, [{"added": {}}])
-                messages.success(request, f"Plan \"{plan}\" was created.")
-                return redirect("admin:subscriptions_plan_changelist")
-        return form_page(request, self, title="Add plan", form=form, submit_label="Create plan", submit_name="_save",
-                         cancel_url=reverse("admin:subscriptions_plan_changelist"))
+        def created(plan):
+            self.log_addition(request, plan, [{"added": {}}])
+            return f"Plan \"{plan}\" was created.", reverse("admin:subscriptions_plan_changelist")
+
+        return service_form_page(
+            request, self, PlanCreateForm(request.POST or None), lambda data: plan_create(actor=request.user, **data),
+            created, title="Add plan", submit_label="Create plan", submit_name="_save",
+            cancel_url=reverse("admin:subscriptions_plan_changelist"),
+        )
 
 
 class AttemptInline(admin.TabularInline):

@@ -95,7 +95,8 @@ class PlanDetailApi(APIView):
 # --- orders -----------------------------------------------------------------------------
 
 class OrderOutput(serializers.Serializer):
-    """An order as the requesting user may see it: masked for customers (R6, R24)."""
+    """An order as the requesting user may see it: masked for customers (R6, R24); as staff
+    see it when serialized without a request."""
 
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=OrderType.choices)
@@ -111,8 +112,10 @@ class OrderOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def _is_customer(self):
-        user = self.context["request"].user
-        return not user.is_staff
+        """Masked for a customer's request; with no request at all (an event, R34) the
+        staff view, since events are never shown to customers."""
+        request = self.context.get("request")
+        return request is not None and not request.user.is_staff
 
     @extend_schema_field(serializers.ChoiceField(choices=OrderStatus.choices))
     def get_status(self, order):

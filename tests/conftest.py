@@ -161,7 +161,7 @@ def start_worker(tmp_path):
     """Start real Celery worker processes on the test database; stopped at teardown."""
     workers = []
 
-    def start(*, broker_url, transport_options=None, beat=False, env=None):
+    def start(*, broker_url, transport_options=None, beat=False, env=None, queues="celery,webhooks"):
         worker_env = {
             "DATABASE_URL": database_url_for_workers(),
             "CELERY_BROKER_URL": broker_url,
@@ -171,7 +171,7 @@ def start_worker(tmp_path):
         }
         if broker_url.startswith("filesystem"):
             worker_env["POSTPAY_VAR_DIR"] = str(Path(transport_options["data_folder_in"]).parent)
-        worker = CeleryWorker(worker_env, beat=beat, log_dir=tmp_path).start()
+        worker = CeleryWorker(worker_env, beat=beat, log_dir=tmp_path, queues=queues).start()
         workers.append(worker)
         return worker
 

@@ -33,6 +33,17 @@ def find_binary(name):
     return candidates[-1] if candidates else None
 
 
+def terminate(proc, timeout):
+    """SIGTERM a child process, SIGKILL it if it is still there after ``timeout`` seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def wait_for_port(port, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -161,15 +172,17 @@ def filesystem_broker(folder):
 class CeleryWorker:
     """A real `celery worker` process (solo pool) for the project, optionally with beat."""
 
-    def __init__(self, env, beat=False, log_dir=None):
+    def __init__(self, env, beat=False, log_dir=None, queues="celery,webhooks"):
         self.env = {**os.environ, **env}
         self.beat = beat
+        self.queues = queues  # as make run's worker; docker-compose splits them
         self.log = Path(log_dir or tempfile.mkdtemp(prefix="postpay-worker-")) / f"worker-{free_port()}.log"
         self.proc = None
 
     def start(self, timeout=30):
         cmd = [sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "--pool=solo",
-               "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test{free_port()}@%h"]
+               "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test{free_port()}@%h",
+               "-Q", self.queues]
         if self.beat:
             cmd += ["-B", "-s", str(self.log.with_suffix(".beat"))]
         self._log_handle = open(self.log, "w")
@@ -192,12 +205,6 @@ class CeleryWorker:
             self.proc.wait(timeout=20)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=15)
         if getattr(self, "_log_handle", None):
             self._log_handle.close()

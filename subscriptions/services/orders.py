@@ -191,7 +191,7 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
         except IntegrityError:
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
-                 actor=actor, reason=f"{order_type} order placed")
+                 actor=actor, reason=f"{order_type} order placed", obj=order)
     # R35, logged once the order exists for everyone: after commit, and outside the
     # transaction's locks (on SQLite the whole database's write lock), where a log handler
     # shared by the server's threads would make every other writer wait for it too.

@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.models import ObjectType
-from audit.services import audited_transition
+from audit.services import audited_transition, publish_change
 
 from ..errors import TransientProvisioningError
 from ..models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt
@@ -82,11 +82,19 @@ def order_provision(*, order_id):
         return None
     try:
         with transaction.atomic():
-            order = Order.objects.select_for_update(of=("self",)).select_related("plan").get(pk=order_id)
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("plan", "created_by", "approved_by")  # the order's event shows both users
+                .get(pk=order_id)
+            )
             if order.status != OrderStatus.PROVISIONING or order.claim_token != token:
                 attempt.finish(AttemptOutcome.ABANDONED, "the lease was lost to another delivery")
                 return None
+            created = order.subscription_id is None  # a `new` order; renewal and switch change one
             subscription = get_provisioner().provision(order)
+            # R34: published here, not by the (pluggable) provisioner, in the transaction that
+            # completes the order; the order's own event comes from its transition.
+            publish_change(object_type="subscription", obj=subscription, created=created)
             audited_transition(
                 order, "complete", object_type=ObjectType.ORDER, field="status",
                 reason=f"provisioned (attempt {attempt.number})", subscription=subscription,

@@ -142,6 +142,25 @@ def failed_order(customer_alice, postpaid_plan_no_trial):
     return Order.objects.get(pk=order.pk)
 
 
+@pytest.fixture
+def webhook_endpoint(db):
+    """R34: an endpoint for every event; its host does not resolve here, which is accepted."""
+    from events.services import webhook_endpoint_create
+
+    return webhook_endpoint_create(actor=None, url="https://hooks.example.com/postpay", events=["*"])
+
+
+@pytest.fixture
+def webhook_delivery(webhook_endpoint, customer_alice, postpaid_plan):
+    """R34: alice's order (automatic mode) is one event, delivered to the endpoint."""
+    from events.models import WebhookDelivery
+    from subscriptions.services import order_place
+
+    order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk,
+                period="commercial")
+    return WebhookDelivery.objects.get(endpoint=webhook_endpoint, event__type="order.created")
+
+
 def snapshot():
     """What a refused request must leave as it was: row counts and every status."""
     from accounts.models import Account, User
@@ -150,6 +169,8 @@ def snapshot():
     from postpay_portal.models import IdempotencyRecord
     from settings_app.selectors import postpay_settings_get
     from subscriptions.models import Order, Plan, Subscription
+
+    from events.models import Event, WebhookDelivery, WebhookEndpoint
 
     settings_row = postpay_settings_get()
     return {
@@ -162,4 +183,7 @@ def snapshot():
         "audit": AuditLogEntry.objects.count(),
         "idempotency": IdempotencyRecord.objects.count(),
         "settings": (settings_row.postpaid_permission_mode, settings_row.trial_requires_approval),
+        "events": Event.objects.count(),
+        "webhook_endpoints": sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret")),
+        "webhook_deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status", "attempts")),
     }

@@ -45,6 +45,9 @@ OWN_OBJECT = expect(other_customer=404)
 # Customers act on their own account; staff need add_order / change_order.
 OWN_CREATION = expect(201, other_customer=404, bare_staff=403)
 OWN_ACTION = expect(other_customer=404, bare_staff=403)
+# R34: webhook endpoints and deliveries, reads included, need the webhook permissions
+# (group "Webhook managers", held by no demo group; superusers have them).
+WEBHOOKS = dict(**CUSTOMERS_403, bare_staff=403, operator=403, manager=403)
 
 # name: (method, path, body(objects, alice_account_id), fixtures, expected status per role)
 CASES = {
@@ -91,6 +94,26 @@ CASES = {
     "manual_operation_decline": ("post", "/api/v1/manual-operations/{operation}/decline/",
                                  lambda o, a: {"reason": "credit_risk"}, ["operation"], DECISION),
     "audit_log": ("get", "/api/v1/audit-log/", None, [], STAFF_READS),
+    "events_list": ("get", "/api/v1/events/", None, [], STAFF_READS),
+    "webhook_endpoints_list": ("get", "/api/v1/webhook-endpoints/", None, [], expect(**WEBHOOKS)),
+    "webhook_endpoint_create": ("post", "/api/v1/webhook-endpoints/",
+                                lambda o, a: {"url": "https://hooks.example.com/new", "events": ["*"]}, [],
+                                expect(201, **WEBHOOKS)),
+    "webhook_endpoint_get": ("get", "/api/v1/webhook-endpoints/{webhook_endpoint}/", None, ["webhook_endpoint"],
+                             expect(**WEBHOOKS)),
+    "webhook_endpoint_patch": ("patch", "/api/v1/webhook-endpoints/{webhook_endpoint}/",
+                               lambda o, a: {"description": "ERP"}, ["webhook_endpoint"], expect(**WEBHOOKS)),
+    "webhook_endpoint_delete": ("delete", "/api/v1/webhook-endpoints/{webhook_endpoint}/", None,
+                                ["webhook_endpoint"], expect(204, **WEBHOOKS)),
+    "webhook_endpoint_rotate_secret": ("post", "/api/v1/webhook-endpoints/{webhook_endpoint}/rotate-secret/", None,
+                                       ["webhook_endpoint"], expect(**WEBHOOKS)),
+    "webhook_endpoint_deliveries": ("get", "/api/v1/webhook-endpoints/{webhook_endpoint}/deliveries/", None,
+                                    ["webhook_endpoint"], expect(**WEBHOOKS)),
+    "webhook_endpoint_replay": ("post", "/api/v1/webhook-endpoints/{webhook_endpoint}/replay/",
+                                lambda o, a: {"after": o["webhook_delivery"].event_id},
+                                ["webhook_endpoint", "webhook_delivery"], expect(202, **WEBHOOKS)),
+    "webhook_delivery_redeliver": ("post", "/api/v1/webhook-deliveries/{webhook_delivery}/redeliver/", None,
+                                   ["webhook_delivery"], expect(202, **WEBHOOKS)),
 }
 
 

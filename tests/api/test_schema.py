@@ -20,8 +20,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from events.services import webhook_endpoint_create
+from postpay_portal.groups import WEBHOOK_MANAGERS_GROUP
 from subscriptions.services import order_place
 from tests.api import conftest
+from tests.factories import join_groups
 
 CHECKS = [
     not_a_server_error,
@@ -102,10 +105,14 @@ def wsgi_schema(db):
 def test_r31_schemathesis_finds_no_server_error_and_no_undocumented_response(
     role, wsgi_schema, customer_alice, manager_max, subscription, declined_order, waiting_order, prepaid_plan
 ):
-    """Alice's account is declined, so the customer run also feeds the masking scan."""
+    """Alice's account is declined, so the customer run also feeds the masking scan. The
+    manager is also a webhook manager here, so that the webhook endpoints (R34) are fuzzed
+    past their permission check."""
     order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk, period="trial")
+    join_groups(manager_max, WEBHOOK_MANAGERS_GROUP)
+    webhook_endpoint_create(actor=None, url="https://hooks.example.com/postpay", events=["*"])
     user = customer_alice if role == "customer" else manager_max
-    ran, without_negative = _fuzz(wsgi_schema, user, max_examples=50)
+    ran, without_negative = _fuzz(wsgi_schema, user, max_examples=30)
     assert len(set(ran)) >= 24
     assert set(without_negative) <= {"GET /api/v1/account/", "GET /api/v1/settings/postpay/",
                                      "POST /api/v1/account/postpay-review/"} | {

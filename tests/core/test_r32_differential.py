@@ -192,7 +192,9 @@ class TwinHistories(RuleBasedStateMachine):
 
 @pytest.fixture
 def id_ranges(db):
-    separate_id_ranges()
+    restore = separate_id_ranges()
+    yield
+    restore()
 
 
 def test_r32_generated_histories_declined_and_under_review_read_the_same_everywhere(id_ranges):

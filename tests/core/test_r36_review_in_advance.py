@@ -202,3 +202,26 @@ def test_r36a_r12_asking_in_advance_while_a_first_gated_order_arrives_leaves_one
     assert ManualOperation.objects.filter(status=OperationStatus.APPROVAL_REQUIRED).count() == 1
     assert ManualOperation.objects.count() == 1
     assert Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count() <= 1
+
+
+def test_r34_r36_reviews_in_advance_publish_their_changes_as_events(manual_mode, customer_alice, manager_max):
+    """The outbox sees the new paths too: the operation (with no order) and the account."""
+    from events.models import Event
+    from tests.factories import AccountFactory
+
+    def new_events(action):
+        seen = set(Event.objects.values_list("id", flat=True))
+        action()
+        return [(e.type, e.data) for e in Event.objects.exclude(id__in=seen).order_by("id")]
+
+    asked = new_events(lambda: manual_operation_ask_in_advance(actor=customer_alice,
+                                                               account_id=customer_alice.account_id))
+    assert [(kind, data.get("from")) for kind, data in asked] == [
+        ("account.postpay_permission_changed", "none"), ("manual_operation.created", None)]
+    assert asked[1][1]["manual_operation"]["order"] is None
+    other = AccountFactory(name="Other Co")
+    approved = new_events(lambda: manual_operation_approve_in_advance(actor=manager_max, account_id=other.pk))
+    assert [kind for kind, _ in approved] == ["manual_operation.created", "manual_operation.decided",
+                                              "account.postpay_permission_changed"]
+    assert approved[1][1]["manual_operation"]["decided_by"] == "max"
+    assert approved[2][1]["account"]["postpay_permission"] == "approved"

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import database_url_for_workers
-from tests.servers import ROOT, free_port, wait_for_port
+from tests.servers import ROOT, free_port, terminate, wait_for_port
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -36,13 +36,7 @@ class WebProcess:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=20)
         self._log.close()
 
     def log_lines(self):

@@ -153,3 +153,31 @@ def test_r35_metrics_is_always_403_from_outside_when_no_token_is_configured(clie
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer", **outside).status_code == 403
     # A loopback peer relayed by a proxy is not loopback.
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
+
+
+@pytest.mark.django_db
+def test_r34_r35_the_webhook_deliveries_gauge_counts_each_status(client, settings):
+    """Real deliveries to a real receiver: one answered 200, one refused with 500 on its last
+    attempt, one not attempted yet."""
+    from events.models import WebhookDelivery
+    from events.services import webhook_delivery_attempt, webhook_endpoint_create
+    from settings_app.services import postpay_settings_update
+    from tests.events.receiver import Receiver
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver = Receiver().start()
+    try:
+        webhook_endpoint_create(actor=None, url=receiver.url, events=["postpay_settings.changed"])
+        for mode in ("manual", "automatic", "manual"):
+            postpay_settings_update(actor=None, postpaid_permission_mode=mode)
+        first, second, _ = WebhookDelivery.objects.order_by("id").values_list("pk", flat=True)
+        receiver.answers = [200, 500]
+        webhook_delivery_attempt(delivery_id=first)
+        webhook_delivery_attempt(delivery_id=second)
+    finally:
+        receiver.stop()
+    samples, types = parse(client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode())
+    assert types["postpay_webhook_deliveries"] == "gauge"
+    assert {status: value(samples, "postpay_webhook_deliveries", status=status)
+            for status in ("pending", "succeeded", "failed")} == {"pending": 1, "succeeded": 1, "failed": 1}

@@ -35,14 +35,27 @@ ID_RANGES = {"subscriptions_order": 10**9, "subscriptions_subscription": 2 * 10*
 
 
 def separate_id_ranges():
-    """Move the id sequences of orders, subscriptions and accounts apart (PostgreSQL)."""
+    """Move the id sequences of orders, subscriptions and accounts apart (PostgreSQL).
+    Returns a function that puts them back (sequences ignore rollbacks: later tests would
+    otherwise show ten-digit ids)."""
     with connection.cursor() as cursor:
+        before = {}
         for table, start in ID_RANGES.items():
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                "GREATEST(%s, (SELECT last_value FROM pg_sequences WHERE sequencename = %s)))",
-                [table, start, f"{table}_id_seq"],
-            )
+            cursor.execute("SELECT last_value FROM pg_sequences WHERE sequencename = %s", [f"{table}_id_seq"])
+            before[table] = cursor.fetchone()[0]
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, COALESCE(%s, 1)))",
+                           [table, start, before[table]])
+
+    def restore():
+        with connection.cursor() as cursor:
+            for table, value in before.items():
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                    f"GREATEST(COALESCE(%s, 1), (SELECT COALESCE(MAX(id), 1) FROM {table} WHERE id < %s)))",
+                    [table, value, ID_RANGES[table]],
+                )
+
+    return restore
 
 
 class Twin:

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             "worker": [
                 sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "-B",
                 "--pool=solo", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                "-Q", "celery,webhooks",  # provisioning and webhook deliveries (R34)
             ],
         }
         # Each child leads its own process group, so that stopping it also stops what it

@@ -1,0 +1,18 @@
+"""The only write path of events, endpoints and deliveries (STYLE §1)."""
+
+from .delivery import (  # noqa: F401
+    enqueue_deliveries,
+    event_body,
+    webhook_delivery_attempt,
+    webhook_delivery_sweep,
+)
+from .endpoints import (  # noqa: F401
+    new_secret,
+    webhook_delivery_redeliver,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_replay,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
+from .outbox import event_record_change  # noqa: F401

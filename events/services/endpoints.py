@@ -1,0 +1,168 @@
+"""R34: webhook endpoints — create, change, delete, rotate the secret — and sending again
+(redeliver one delivery, replay an endpoint from an event).
+
+Each needs the Django permission the operator portal asks for the same action (R33);
+``actor=None`` is the system (tests' setup, commands).
+"""
+
+import base64
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+
+from .. import sending
+from ..ids import looks_like_event_id
+from ..models import ALL_EVENTS, Event, EventType, WebhookDelivery, WebhookEndpoint
+from .outbox import enqueue_on_commit
+
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+PREVIOUS_SECRET_VALID_FOR = timedelta(hours=24)
+REPLAY_MAX_EVENTS = 10_000
+ENDPOINT_FIELDS = ("url", "events", "description", "active")
+
+
+def new_secret():
+    """``whsec_`` + base64 of 32 random bytes (CONTRACT §4: at least 24)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def _require(actor, verb, model="webhookendpoint"):
+    if actor is not None and not (actor.is_staff and actor.has_perm(f"events.{verb}_{model}")):
+        raise PermissionDenied("Only webhook managers may do this.")
+
+
+def _clean(changes):
+    """Validate the endpoint's fields; every problem at once, as ``invalid`` with fields."""
+    fields, cleaned = {}, {}
+    if "url" in changes:
+        problem = sending.url_problem(changes["url"], allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+        if problem:
+            fields["url"] = [problem]
+        else:
+            cleaned["url"] = changes["url"]
+    if "events" in changes:
+        events = changes["events"]
+        if not isinstance(events, (list, tuple)) or not events or not all(isinstance(e, str) for e in events):
+            fields["events"] = ['A non-empty list of event types, or ["*"].']
+        elif ALL_EVENTS in events and len(set(events)) > 1:
+            fields["events"] = ['"*" subscribes to every event type: give it alone.']
+        else:
+            unknown = [e for e in events if e != ALL_EVENTS and e not in EventType.values]
+            if unknown:
+                fields["events"] = [f"Unknown event type: {e}." for e in unknown]
+            else:
+                cleaned["events"] = list(dict.fromkeys(events))
+    if "description" in changes:
+        description = changes["description"]
+        if not isinstance(description, str) or len(description) > 500:
+            fields["description"] = ["At most 500 characters."]
+        else:
+            cleaned["description"] = description
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            fields["active"] = ["Must be true or false."]
+        else:
+            cleaned["active"] = changes["active"]
+    if fields:
+        raise InvalidInput(fields=fields)
+    return cleaned
+
+
+def _locked_endpoint(endpoint_id):
+    """FOR NO KEY UPDATE: a change of an endpoint must not block the transactions that
+    insert deliveries for it (their foreign key only takes a KEY SHARE lock)."""
+    try:
+        return WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint_id)
+    except (WebhookEndpoint.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such webhook endpoint.")
+
+
+def webhook_endpoint_create(*, actor, url, events, description=""):
+    """The endpoint with a new secret; the caller shows ``endpoint.secret`` once."""
+    _require(actor, "add")
+    cleaned = _clean({"url": url, "events": events, "description": description})
+    return WebhookEndpoint.objects.create(**cleaned, secret=new_secret())
+
+
+def webhook_endpoint_update(*, actor, endpoint_id, **changes):
+    """``url``, ``events``, ``description``, ``active``; the URL is checked again."""
+    _require(actor, "change")
+    unknown = set(changes) - set(ENDPOINT_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={field: ["This field cannot be changed."] for field in sorted(unknown)})
+    cleaned = _clean(changes)
+    with transaction.atomic():
+        endpoint = _locked_endpoint(endpoint_id)
+        for field, value in cleaned.items():
+            setattr(endpoint, field, value)
+        if cleaned:
+            endpoint.save(update_fields=list(cleaned))
+    return endpoint
+
+
+def webhook_endpoint_delete(*, actor, endpoint_id):
+    """Its deliveries go with it; an attempt in flight finds its delivery gone."""
+    _require(actor, "delete")
+    with transaction.atomic():
+        _locked_endpoint(endpoint_id).delete()
+
+
+def webhook_endpoint_rotate_secret(*, actor, endpoint_id):
+    """A new secret; the previous one keeps signing for 24 h, so a receiver can switch
+    without losing a delivery (each is signed with both meanwhile)."""
+    _require(actor, "change")
+    with transaction.atomic():
+        endpoint = _locked_endpoint(endpoint_id)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_VALID_FOR
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
+
+
+def webhook_delivery_redeliver(*, actor, delivery_id):
+    """Send one delivery again, whatever its status, with a fresh series of attempts."""
+    _require(actor, "change", "webhookdelivery")
+    with transaction.atomic():
+        try:
+            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        except (WebhookDelivery.DoesNotExist, ValueError, TypeError):
+            raise NotFound("No such webhook delivery.")
+        delivery.requeue()
+        delivery.save()
+        enqueue_on_commit([delivery.pk])
+    return delivery
+
+
+def webhook_endpoint_replay(*, actor, endpoint_id, after):
+    """Send again every event after ``after`` that the endpoint subscribes to (at most
+    ``REPLAY_MAX_EVENTS``, the oldest first): existing deliveries are requeued, missing
+    ones (older than the endpoint, or of a type it subscribed to later) created. Returns
+    how many were queued."""
+    _require(actor, "change")
+    if not looks_like_event_id(after) or not Event.objects.filter(pk=after).exists():
+        raise InvalidInput.on("after", "No such event.")
+    with transaction.atomic():
+        endpoint = _locked_endpoint(endpoint_id)
+        events = Event.objects.filter(pk__gt=after)
+        if ALL_EVENTS not in endpoint.events:
+            events = events.filter(type__in=endpoint.events)
+        event_ids = list(events.order_by("pk").values_list("pk", flat=True)[:REPLAY_MAX_EVENTS])
+        queued, have = [], set()
+        for delivery in WebhookDelivery.objects.select_for_update().filter(endpoint=endpoint, event_id__in=event_ids):
+            delivery.requeue()
+            delivery.save()
+            queued.append(delivery.pk)
+            have.add(delivery.event_id)
+        created = WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(endpoint=endpoint, event_id=event_id) for event_id in event_ids if event_id not in have]
+        )
+        queued += [delivery.pk for delivery in created]
+        enqueue_on_commit(queued)
+    return len(event_ids)
