@@ -95,7 +95,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="orders")
     period = models.CharField(max_length=16, choices=Period.choices)
     price = models.DecimalField(max_digits=12, decimal_places=2)
-    status = FSMField(choices=OrderStatus.choices, protected=True)
+    status = FSMField(choices=OrderStatus.choices, protected=True, db_index=True)
     failure_reason = models.TextField(blank=True, default="")
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
@@ -127,8 +127,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "enqueued_at"]),
-            # The lists filtered by status, newest first, read in their order (it also serves
-            # every lookup by status alone, so it replaces the status column's own index).
+            # The lists filtered by status, newest first, read in their order. The status
+            # column keeps its own index: with six values it is tiny (deduplicated), and the
+            # API's exact count of a status reads it twice as fast as this one.
             models.Index(fields=["status", "created_at", "id"], name="order_status_created"),
         ]
 

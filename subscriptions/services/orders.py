@@ -11,7 +11,7 @@ from accounts.visibility import open_order_q, refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound
-from settings_app.selectors import postpay_settings_get
+from settings_app.selectors import postpay_settings_annotations, postpay_settings_from, postpay_settings_get
 
 from ..errors import InvalidOrderStatus, OrderInProgress
 from ..models import (
@@ -77,6 +77,15 @@ def _plan(plan_id):
         raise InvalidInput.on("plan", "No such plan.")
 
 
+def _plan_and_settings(plan_id):
+    """The plan and the settings row the gate reads, in one statement (issue 11 item 6)."""
+    plan_id = as_id(plan_id, "plan")
+    plan = Plan.objects.annotate(**postpay_settings_annotations()).filter(pk=plan_id).first()
+    if plan is None:
+        raise InvalidInput.on("plan", "No such plan.")
+    return plan, postpay_settings_from(plan)
+
+
 def _period(period, plan):
     if period not in Period.values:
         raise InvalidInput.on("period", f"Choose one of: {', '.join(Period.values)}.")
@@ -92,9 +101,8 @@ def order_place(*, actor, account_id, plan_id, period):
     The plan and the settings are read before the transaction (see ``_order_create``).
     """
     require_user(actor)
-    plan = _plan(plan_id)
+    plan, settings_row = _plan_and_settings(plan_id)
     period = _period(period, plan)
-    settings_row = postpay_settings_get()
     with transaction.atomic():
         account = locked_account_for(actor, account_id)
         return _order_create(actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW,
