@@ -2,6 +2,7 @@
 generic confirmation page, and how a domain error reaches the operator (STYLE §4)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -154,7 +155,30 @@ class CappedCountPaginator(Paginator):
     capped = False
 
 
+class RowLinksChangeList(ChangeList):
+    """Row links that keep the list's filters, built without ``resolve()``.
+
+    Django's changelist adds the preserved filters to each row's link through the
+    ``add_preserved_filters`` tag, which resolves the link's URL (to tell the changelist
+    from other pages): two resolves per row, a sixth of a filtered 50-row list's time in
+    the profiler (issue 11 item 7). A row's link is always its change page, so the filters
+    are appended here as the tag would (``?_changelist_filters=…``), and the tag, seeing no
+    filters on the changelist, does nothing.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_link_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result):
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_link_filters}" if self.row_link_filters else url
+
+
 class CappedCountMixin:
-    """Operator lists over big tables: see ``CappedCountPaginator``."""
+    """Operator lists over big tables: ``CappedCountPaginator`` and ``RowLinksChangeList``."""
 
     paginator = CappedCountPaginator
+
+    def get_changelist(self, request, **kwargs):
+        return RowLinksChangeList
