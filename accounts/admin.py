@@ -27,6 +27,8 @@ from manual_operations.models import OperationStatus
 from manual_operations.selectors import latest_operation_for_account
 from manual_operations.services import manual_operation_approve_in_advance
 from postpay_portal.admin_site import (
+    CappedCountMixin,
+    FastActionCheckboxMixin,
     apply_each,
     bulk_confirmation,
     report_domain_error,
@@ -176,7 +178,7 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(ImportMixin, admin.ModelAdmin):
+class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin.ModelAdmin):
     list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
     search_fields = ("name", "email")

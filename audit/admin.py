@@ -4,6 +4,8 @@ as a trail on each object's page."""
 from django.contrib import admin
 from django.template.loader import render_to_string
 
+from postpay_portal.admin_site import CappedCountMixin
+
 from .models import AuditLogEntry
 from .selectors import audit_log_list
 
@@ -19,12 +21,30 @@ def audit_trail_html(*, object_type, object_id, limit=50):
     return render_to_string("admin/postpay/audit_trail.html", {"entries": entries})
 
 
+class FieldFilter(admin.SimpleListFilter):
+    """R29: the audited fields. A fixed list: Django's default filter on ``field`` runs a
+    ``SELECT DISTINCT`` over the whole log on every page (2.5 s at ten million entries,
+    issue 11 item 7). Stored field names, never labels (R26)."""
+
+    title = "field"
+    parameter_name = "field"
+    FIELDS = ("status", "postpay_permission", "postpaid_permission_mode", "trial_requires_approval")
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in self.FIELDS]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(field=self.value())
+        return queryset
+
+
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(CappedCountMixin, admin.ModelAdmin):
     """R29: nobody adds, changes or deletes an entry in the portal."""
 
     list_display = ("at", "object_type", "object_id", "field", "from_value", "to_value", "actor_label", "reason")
-    list_filter = ("object_type", "field", ("at", admin.DateFieldListFilter))
+    list_filter = ("object_type", FieldFilter, ("at", admin.DateFieldListFilter))
     list_select_related = ("actor",)
     search_fields = ("=object_id", "reason", "actor__username")
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables

@@ -29,7 +29,9 @@ class AuditLogEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # R29: an object's trail, newest first, read in its order from the index whatever the
+        # size of the log (issue 11 item 7).
+        indexes = [models.Index(fields=["object_type", "object_id", "at", "id"], name="audit_object_trail")]
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log"
 

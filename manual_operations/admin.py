@@ -15,7 +15,14 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import apply_each, bulk_confirmation, form_page, request_is_manual
+from postpay_portal.admin_site import (
+    CappedCountMixin,
+    FastActionCheckboxMixin,
+    apply_each,
+    bulk_confirmation,
+    form_page,
+    request_is_manual,
+)
 
 from . import admin_views
 from .errors import OperationAlreadyDecided
@@ -70,7 +77,7 @@ class AccountClassFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(ManualOperation)
-class ManualOperationAdmin(admin.ModelAdmin):
+class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
     list_display = ("id", "description", "operation", "account", "manager", "account_class", "status",
                     "created_at", "age")
     list_display_links = ("id", "description")

@@ -74,8 +74,13 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
                 name="one_open_manual_operation_per_account",
             )
         ]
-        # R30: the report's median time to decision reads the most recent decisions only.
-        indexes = [models.Index(fields=["decided_at"], name="manual_operation_decided_at")]
+        indexes = [
+            # R30: the report's median time to decision reads the most recent decisions only.
+            models.Index(fields=["decided_at"], name="manual_operation_decided_at"),
+            # R17: the queue — a status, oldest first — read in its order, however many
+            # decided operations there are (issue 11 item 7).
+            models.Index(fields=["status", "created_at", "id"], name="manual_operation_queue"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.get_operation_display()} — {self.account}"

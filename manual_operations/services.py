@@ -1,5 +1,6 @@
 import structlog
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.text import Truncator
 
 from accounts.errors import PostpayDeclined, PostpayReviewNotNeeded, PostpayUnderReview
@@ -73,7 +74,7 @@ def manual_operation_ask_in_advance(*, actor, account_id):
     if getattr(actor, "is_staff", False) or getattr(actor, "account_id", None) != account_id:
         raise PermissionDenied("Only a customer of the account may ask for its review.")
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account_id)
+        account = _locked_accounts().get(pk=account_id)
         if account.postpay_permission in (PostpayPermission.UNDER_REVIEW, PostpayPermission.DECLINED):
             raise refusal_for(actor, account.postpay_permission)
         if account.postpay_permission == PostpayPermission.APPROVED or not postpay_settings_get().is_manual:
@@ -96,7 +97,7 @@ def manual_operation_approve_in_advance(*, actor, account_id, note=""):
     account_id = as_id(account_id, "account")
     with transaction.atomic():
         try:
-            account = Account.objects.select_for_update().get(pk=account_id)
+            account = _locked_accounts().get(pk=account_id)
         except Account.DoesNotExist:
             raise NotFound("No such account.")
         if account.postpay_permission == PostpayPermission.UNDER_REVIEW:
@@ -128,23 +129,32 @@ def _notify_managers(operation_id):
     notify_managers_task.apply_async((operation_id,), retry=False)
 
 
+def _locked_accounts():
+    """Accounts locked for a decision, with the class and manager their events show (R34)
+    read in the same statement: only the account's row is locked."""
+    return Account.objects.select_for_update(of=("self",)).select_related("account_class", "manager")
+
+
 def _lock_undecided(actor, operation_id):
     """Lock account → operation (STYLE §2 order); refuse a non-manager or a decided one."""
     if not can_decide(actor):
         raise PermissionDenied("Only a manager may decide manual operations.")
     if isinstance(operation_id, bool) or not isinstance(operation_id, int):
         raise InvalidInput.on("operation", "A valid integer id is required.")
-    account_id = ManualOperation.objects.filter(pk=operation_id).values_list("account_id", flat=True).first()
-    if account_id is None:
+    # The operation's account, locked first, in one statement: the sub-select reads the
+    # operation without locking it (FOR UPDATE locks the outer query's rows only).
+    operation_account = ManualOperation.objects.filter(pk=operation_id).values("account_id")
+    account = _locked_accounts().filter(pk=Subquery(operation_account)).first()
+    if account is None:
         raise NotFound("No such manual operation.")
-    account = Account.objects.select_for_update().get(pk=account_id)
     operation = ManualOperation.objects.select_for_update().get(pk=operation_id)
+    operation.account = account  # the row just locked: its event reads the manager from it
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
         operation = ManualOperation.objects.select_related("decided_by").get(pk=operation_id)
         raise OperationAlreadyDecided(operation)  # R14
     order = None
     if operation.order_id is not None:  # R36: a review asked in advance holds no order
-        order = Order.objects.select_for_update().get(pk=operation.order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=operation.order_id)
     return account, operation, order
 
 

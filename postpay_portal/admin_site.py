@@ -2,9 +2,14 @@
 generic confirmation page, and how a domain error reaches the operator (STYLE §4)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
@@ -14,6 +19,19 @@ admin.site.site_title = "Postpay Portal"
 admin.site.index_title = "Operator portal"
 
 FORM_PAGE_TEMPLATE = "admin/postpay/form_page.html"
+
+
+class FastActionCheckboxMixin:
+    """The changelist's selection checkbox as Django renders it, without Django's form widget
+    template: rendering that template once per row was a fifth of a 50-row operator list's
+    time in the profiler (issue 11, item 7). The HTML is the same."""
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk),
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
 
 def request_is_manual(request):
@@ -113,3 +131,54 @@ def form_page(request, model_admin, *, title, cancel_url, form=None, intro="", e
         "object_url": object_url,
     }
     return TemplateResponse(request, FORM_PAGE_TEMPLATE, context)
+
+
+class CappedCountPaginator(Paginator):
+    """An operator list counts its matching rows up to ``CAP`` and says "more than" beyond.
+
+    Django's changelist counts every row its filters match on each page (a ``COUNT(*)``
+    that ``show_full_result_count = False`` does not skip): 90 to 175 ms over the million
+    accounts or decided operations, several hundred over millions of orders (issue 11,
+    item 7). Counting stops at ``CAP + 1``; the pages beyond stay reachable by ``?p=``
+    only through narrower filters or a search. The REST API still counts exactly
+    (CONTRACT §4).
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = counted > self.CAP
+        return min(counted, self.CAP)
+
+    capped = False
+
+
+class RowLinksChangeList(ChangeList):
+    """Row links that keep the list's filters, built without ``resolve()``.
+
+    Django's changelist adds the preserved filters to each row's link through the
+    ``add_preserved_filters`` tag, which resolves the link's URL (to tell the changelist
+    from other pages): two resolves per row, a sixth of a filtered 50-row list's time in
+    the profiler (issue 11 item 7). A row's link is always its change page, so the filters
+    are appended here as the tag would (``?_changelist_filters=…``), and the tag, seeing no
+    filters on the changelist, does nothing.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_link_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result):
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_link_filters}" if self.row_link_filters else url
+
+
+class CappedCountMixin:
+    """Operator lists over big tables: ``CappedCountPaginator`` and ``RowLinksChangeList``."""
+
+    paginator = CappedCountPaginator
+
+    def get_changelist(self, request, **kwargs):
+        return RowLinksChangeList

@@ -8,14 +8,15 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from postpay_portal.admin_site import apply_each, service_form_page
+from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin, apply_each, service_form_page
 
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
 from .services import order_pay, order_retry_provisioning, plan_create
@@ -86,7 +87,7 @@ def _apply(request, queryset, service, verb):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
     list_display = ("id", "type", "account", "plan", "period", "price", "status", "failure_reason_short",
                     "created_by", "approved_by", "attempt_count", "created_at")
     list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter))
@@ -103,7 +104,16 @@ class OrderAdmin(admin.ModelAdmin):
     actions = ["retry_provisioning", "record_payment"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(attempts_total=Count("attempts"))
+        """The attempts of each listed order are counted by a subquery per row: a join and
+        ``GROUP BY`` would aggregate every order in the table before the page is cut
+        (1.8 s at 150,000 orders, issue 11 item 7)."""
+        attempts = (
+            ProvisioningAttempt.objects.filter(order=OuterRef("pk")).order_by().values("order")
+            .annotate(total=Count("pk")).values("total")
+        )
+        return super().get_queryset(request).annotate(
+            attempts_total=Coalesce(Subquery(attempts, output_field=IntegerField()), 0)
+        )
 
     @admin.display(description="Failure reason")
     def failure_reason_short(self, obj):
@@ -151,7 +161,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
     list_filter = ("status", "period", "plan")
     list_select_related = ("account", "plan")

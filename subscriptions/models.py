@@ -82,6 +82,8 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        # The lists' order, read from an index rather than sorting every subscription.
+        indexes = [models.Index(fields=["started_at", "id"], name="subscription_started")]
 
     def __str__(self):
         return f"#{self.pk} {self.plan.name} — {self.account}"
@@ -93,7 +95,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="orders")
     period = models.CharField(max_length=16, choices=Period.choices)
     price = models.DecimalField(max_digits=12, decimal_places=2)
-    status = FSMField(choices=OrderStatus.choices, protected=True, db_index=True)
+    status = FSMField(choices=OrderStatus.choices, protected=True)
     failure_reason = models.TextField(blank=True, default="")
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
@@ -123,7 +125,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="one_open_order_per_subscription",
             )
         ]
-        indexes = [models.Index(fields=["status", "enqueued_at"])]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"]),
+            # The lists filtered by status, newest first, read in their order. The status
+            # column keeps its own index: with six values it is tiny (deduplicated), and the
+            # API's exact count of a status reads it twice as fast as this one. Declared here
+            # rather than with db_index, which on PostgreSQL adds a second, LIKE-only index
+            # (varchar_pattern_ops) that every placement maintained for nothing.
+            models.Index(fields=["status"], name="order_status"),
+            models.Index(fields=["status", "created_at", "id"], name="order_status_created"),
+        ]
 
     def __str__(self):
         return f"Order #{self.pk} ({self.get_type_display()}, {self.plan.name})"

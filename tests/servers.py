@@ -84,13 +84,13 @@ class PostgresServer:
             cmd = ["runuser", "-u", self.as_user, "--", *cmd]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def start(self):
+    def start(self, extra_options=""):
         data = self.dir / "data"
         self._run(find_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
         self._run(
             find_binary("pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "start", "-o",
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 {extra_options}",
         )
         return self
 

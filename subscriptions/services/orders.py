@@ -11,7 +11,7 @@ from accounts.visibility import open_order_q, refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound
-from settings_app.selectors import postpay_settings_get
+from settings_app.selectors import postpay_settings_annotations, postpay_settings_from, postpay_settings_get
 
 from ..errors import InvalidOrderStatus, OrderInProgress
 from ..models import (
@@ -77,6 +77,15 @@ def _plan(plan_id):
         raise InvalidInput.on("plan", "No such plan.")
 
 
+def _plan_and_settings(plan_id):
+    """The plan and the settings row the gate reads, in one statement (issue 11 item 6)."""
+    plan_id = as_id(plan_id, "plan")
+    plan = Plan.objects.annotate(**postpay_settings_annotations()).filter(pk=plan_id).first()
+    if plan is None:
+        raise InvalidInput.on("plan", "No such plan.")
+    return plan, postpay_settings_from(plan)
+
+
 def _period(period, plan):
     if period not in Period.values:
         raise InvalidInput.on("period", f"Choose one of: {', '.join(Period.values)}.")
@@ -89,26 +98,31 @@ def order_place(*, actor, account_id, plan_id, period):
     """R5, R9–R13, R20, R21: place a `new` order for an account.
 
     Customers may order only for their own account; operators for any (and obey the gate).
+    The plan and the settings are read before the transaction (see ``_order_create``).
     """
+    require_user(actor)
+    plan, settings_row = _plan_and_settings(plan_id)
+    period = _period(period, plan)
     with transaction.atomic():
         account = locked_account_for(actor, account_id)
-        plan = _plan(plan_id)
-        period = _period(period, plan)
-        return _order_create(actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW)
+        return _order_create(actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW,
+                             settings_row=settings_row)
 
 
 def subscription_renew(*, actor, subscription_id):
     """R23: a `renewal` order for one more billing period, through the same gate (R5)."""
+    settings_row = postpay_settings_get()
     with transaction.atomic():
         account, subscription = _locked_subscription(actor, subscription_id)
         return _order_create(
             actor=actor, account=account, plan=subscription.plan, period=Period.COMMERCIAL,
-            order_type=OrderType.RENEWAL, subscription=subscription,
+            order_type=OrderType.RENEWAL, subscription=subscription, settings_row=settings_row,
         )
 
 
 def subscription_switch(*, actor, subscription_id, plan_id):
     """R23: a `switch` order to another plan, through the same gate (R5)."""
+    settings_row = postpay_settings_get()
     with transaction.atomic():
         account, subscription = _locked_subscription(actor, subscription_id)
         plan = _plan(plan_id)
@@ -116,7 +130,7 @@ def subscription_switch(*, actor, subscription_id, plan_id):
             raise InvalidInput.on("plan", "The subscription is already on this plan.")
         return _order_create(
             actor=actor, account=account, plan=plan, period=Period.COMMERCIAL,
-            order_type=OrderType.SWITCH, subscription=subscription,
+            order_type=OrderType.SWITCH, subscription=subscription, settings_row=settings_row,
         )
 
 
@@ -144,9 +158,19 @@ def _ensure_no_open_order(subscription_id, *, besides=None):
         raise OrderInProgress()
 
 
-def _order_create(*, actor, account, plan, period, order_type, subscription=None):
-    """The caller holds the account's lock: the gate's read and the writes are one step."""
-    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type)
+def _order_create(*, actor, account, plan, period, order_type, settings_row, subscription=None):
+    """The caller holds the account's lock: the gate's read of the account's status and the
+    writes are one step.
+
+    The plan and the settings row are read before the transaction (issue 11, item 6:
+    a transaction that holds less holds its locks for less time — on SQLite, the whole
+    database's write lock). Plans never change after ``plan_create``; the settings row is
+    never locked by a placement either way, so reading it a moment earlier gates the order
+    as the mode stood a moment earlier, as a placement that started then would have been
+    (R4: a change of mode decides nothing about orders anyway).
+    """
+    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type,
+                            settings_row=settings_row)
     if decision is GateDecision.REFUSE:
         raise refusal_for(actor, account.postpay_permission)  # R10, masked for customers (R6)
     if decision is GateDecision.HOLD:
@@ -176,7 +200,11 @@ def _order_create(*, actor, account, plan, period, order_type, subscription=None
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
                  actor=actor, reason=f"{order_type} order placed", obj=order)
-    logger.info("order_placed", order_id=order.pk, account_id=account.pk, type=order_type, status=status)  # R35
+    # R35, logged once the order exists for everyone: after commit, and outside the
+    # transaction's locks (on SQLite the whole database's write lock), where a log handler
+    # shared by the server's threads would make every other writer wait for it too.
+    placed = {"order_id": order.pk, "account_id": account.pk, "type": order_type, "status": status}
+    transaction.on_commit(lambda: logger.info("order_placed", **placed), robust=True)
     if decision is GateDecision.HOLD:
         from manual_operations.services import manual_operation_open
 

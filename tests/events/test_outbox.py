@@ -13,6 +13,7 @@ from accounts.services import account_create, account_postpay_override
 from events.ids import new_event_id
 from events.models import DeliveryStatus, Event, WebhookDelivery
 from events.services import webhook_endpoint_create, webhook_endpoint_update
+from events.services.outbox import forget_active_endpoints
 from manual_operations.services import manual_operation_approve, manual_operation_decline
 from settings_app.services import postpay_settings_update
 from subscriptions.services import subscription_renew
@@ -208,7 +209,33 @@ def test_r34_the_outbox_adds_few_queries_to_order_placement(
     place(customer_alice, postpaid_plan)  # warm: the settings row exists
     if subscribed:
         webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
+    forget_active_endpoints()  # as in a new transaction (the test runs in one)
     with CaptureQueriesContext(connection) as ctx:
         place(customer_alice, postpaid_plan)
     outbox = [q["sql"] for q in ctx.captured_queries if '"events_' in q["sql"]]
     assert len(outbox) == (3 if subscribed else 2), outbox
+
+
+def test_r34_a_decision_reads_the_endpoints_once_for_its_three_events(
+    allow_loopback, receiver, manual_mode, customer_alice, postpaid_plan, manager_max
+):
+    """Issue 11 item 7: a decision publishes the operation, the account and the order; the
+    active endpoints are read once per transaction, and each event still gets its delivery."""
+    webhook_endpoint_create(actor=None, url=receiver.url, events=["*"])
+    order = place(customer_alice, postpaid_plan)
+    forget_active_endpoints()  # as in a new transaction (the test runs in one)
+    with CaptureQueriesContext(connection) as ctx:
+        manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
+    selects = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "events_webhookendpoint"')]
+    assert len(selects) == 1, selects
+    decided = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "events_webhookdelivery"')]
+    assert len(decided) == 3
+
+
+def test_r34_an_endpoint_created_in_the_transaction_gets_the_events_after_it(
+    allow_loopback, receiver, customer_alice, postpaid_plan
+):
+    place(customer_alice, postpaid_plan)  # the endpoints (none) are read in this transaction
+    endpoint = webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
+    order = place(customer_alice, postpaid_plan)
+    assert WebhookDelivery.objects.filter(endpoint=endpoint, event__object_id=order.pk).count() == 1
