@@ -25,12 +25,12 @@ from manual_operations.admin_views import ApproveForm
 from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
 from manual_operations.selectors import latest_operation_for_account
-from manual_operations.services import manual_operation_approve_in_advance
+from manual_operations.services import manual_operation_approve_in_advance, manual_operations_approve_in_advance
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
-    apply_each,
     bulk_confirmation,
+    bulk_outcome,
     report_domain_error,
     request_is_manual,
     service_form_page,
@@ -386,8 +386,8 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
 
     @admin.action(description="Approve postpaid ordering in advance", permissions=["decide"])
     def approve_in_advance_selected(self, request, queryset):
-        """R36b: each account on its own, in its own transaction; only accounts not reviewed
-        change; the summary counts the approved and the skipped by reason."""
+        """R36b: each account decided on its own (a refused one changes nothing), written in
+        bulk by the service; only accounts not reviewed change; the summary counts the approved and the skipped by reason."""
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         form, page = bulk_confirmation(
             request, self, ids, form_class=ApproveForm, title=f"Approve {len(ids)} account(s) in advance?",
@@ -397,10 +397,8 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         )
         if page is not None:
             return page
-        note = form.cleaned_data["note"]
-        approved, skipped = apply_each(
-            lambda pk: manual_operation_approve_in_advance(actor=request.user, account_id=pk, note=note), ids
-        )
+        approved, skipped = bulk_outcome(*manual_operations_approve_in_advance(
+            actor=request.user, account_ids=ids, note=form.cleaned_data["note"]))
         if approved:
             messages.success(request, f"Approved {len(approved)} account(s) in advance.")
         if skipped:

@@ -19,6 +19,7 @@ from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
     apply_each,
+    bulk_outcome,
     bulk_confirmation,
     form_page,
     request_is_manual,
@@ -29,7 +30,7 @@ from .errors import OperationAlreadyDecided
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
-from .services import manual_operation_approve, manual_operation_decline
+from .services import manual_operation_decline, manual_operations_approve
 
 ALL = "all"
 
@@ -241,7 +242,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
 
     # --- bulk actions (R18) ------------------------------------------------------------------
 
-    def _bulk(self, request, queryset, *, form_class, verb, service):
+    def _bulk(self, request, queryset, *, form_class, verb, decide):
         """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
         ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
         form, page = bulk_confirmation(
@@ -251,7 +252,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         )
         if page is not None:
             return page
-        decided, skipped = apply_each(lambda pk: service(actor=request.user, operation_id=pk, **form.cleaned_data), ids)
+        decided, skipped = decide(request.user, ids, form.cleaned_data)
         if decided:
             messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
                                       + ", ".join(f"#{pk}" for pk in decided) + ".")
@@ -262,10 +263,16 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
 
     @admin.action(description="Approve selected operations", permissions=["decide"])
     def approve_selected(self, request, queryset):
-        return self._bulk(request, queryset, form_class=admin_views.ApproveForm, verb="approve",
-                          service=manual_operation_approve)
+        return self._bulk(
+            request, queryset, form_class=admin_views.ApproveForm, verb="approve",
+            decide=lambda actor, ids, data: bulk_outcome(*manual_operations_approve(actor=actor, operation_ids=ids,
+                                                                                    **data)),
+        )
 
     @admin.action(description="Decline selected operations", permissions=["decide"])
     def decline_selected(self, request, queryset):
-        return self._bulk(request, queryset, form_class=admin_views.DeclineForm, verb="decline",
-                          service=manual_operation_decline)
+        return self._bulk(
+            request, queryset, form_class=admin_views.DeclineForm, verb="decline",
+            decide=lambda actor, ids, data: apply_each(
+                lambda pk: manual_operation_decline(actor=actor, operation_id=pk, **data), ids),
+        )

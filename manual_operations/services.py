@@ -13,8 +13,8 @@ from accounts.services import (
 )
 from accounts.visibility import refusal_for
 from audit.models import ObjectType
-from audit.services import audit_record, audited_transition
-from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+from audit.services import audit_record, audited_transition, change_batch
+from postpay_portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from settings_app.selectors import postpay_settings_get
 from subscriptions.models import Order
 from subscriptions.services import order_fail_by_decline, order_release_after_approval
@@ -34,27 +34,40 @@ def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.
     The caller holds the account's lock; the partial unique constraint backs it under any
     concurrency: a second open operation is refused as ``postpay_under_review``.
     """
-    if order is not None:
-        what, why = f"postpaid order #{order.pk} for {order.plan.name}", f"held order #{order.pk}"
-    else:
-        who = actor.get_username() if actor is not None else "system"
-        what = why = f"postpaid ordering {OperationOrigin(origin).label.lower()} by {who}"
+    operation = _new_operation(actor, account, order, origin)
     try:
         with transaction.atomic():
-            operation = ManualOperation.objects.create(
-                account=account, order=order, origin=origin, requested_by=_user_or_none(actor),
-                description=describe(account, what),
-            )
+            operation.save(force_insert=True)
     except IntegrityError:
         raise PostpayUnderReview()
+    _record_opened(actor, account, operation, notify=notify)
+    return operation
+
+
+def _new_operation(actor, account, order, origin):
+    if order is not None:
+        what = f"postpaid order #{order.pk} for {order.plan.name}"
+    else:
+        who = actor.get_username() if actor is not None else "system"
+        what = f"postpaid ordering {OperationOrigin(origin).label.lower()} by {who}"
+    return ManualOperation(account=account, order=order, origin=origin, requested_by=_user_or_none(actor),
+                           description=describe(account, what))
+
+
+def _record_opened(actor, account, operation, *, notify):
+    """R29, R34, R19: the opening's audit entry and event, and the managers' e-mail."""
+    if operation.order_id is not None:
+        why = f"held order #{operation.order_id}"
+    else:
+        who = actor.get_username() if actor is not None else "system"
+        why = f"postpaid ordering {OperationOrigin(operation.origin).label.lower()} by {who}"
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
                  old=None, new=operation.status, actor=actor, reason=why, obj=operation)
     operation_id = operation.pk
     logger.info("manual_operation_opened", operation_id=operation_id, order_id=operation.order_id,
-                account_id=account.pk, origin=origin)
+                account_id=account.pk, origin=operation.origin)
     if notify:
         transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
-    return operation
 
 
 def _user_or_none(actor):
@@ -95,24 +108,91 @@ def manual_operation_approve_in_advance(*, actor, account_id, note=""):
     if not can_decide(actor):
         raise PermissionDenied("Only a manager may approve postpaid ordering in advance.")
     account_id = as_id(account_id, "account")
-    with transaction.atomic():
-        try:
-            account = _locked_accounts().get(pk=account_id)
-        except Account.DoesNotExist:
-            raise NotFound("No such account.")
-        if account.postpay_permission == PostpayPermission.UNDER_REVIEW:
-            raise PostpayUnderReview("The account is under review: decide its open manual operation instead.")
-        if account.postpay_permission == PostpayPermission.DECLINED:
-            raise PostpayDeclined()
-        if account.postpay_permission == PostpayPermission.APPROVED:
-            raise PostpayReviewNotNeeded("The account is already approved for postpaid ordering.")
-        operation = manual_operation_open(actor=actor, account=account, origin=OperationOrigin.APPROVED_IN_ADVANCE,
-                                          notify=False)
-        audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
-                           actor=actor, reason=note or "approved in advance", by=actor, note=note)
-        account_approve_postpay_in_advance(actor=actor, account=account,
-                                           reason=f"manual operation #{operation.pk} approved in advance")
+    done, refused = manual_operations_approve_in_advance(actor=actor, account_ids=[account_id], note=note)
+    if refused:
+        raise refused[0][1]
+    return done[0]
+
+
+def manual_operations_approve_in_advance(*, actor, account_ids, note=""):
+    """R36b for many accounts (the accounts list's bulk action): each account as
+    ``manual_operation_approve_in_advance`` decides it, in one transaction per chunk of
+    accounts locked in id order, written in bulk (``audit.services.change_batch``).
+
+    Returns the accounts approved and ``(id, refusal)`` of the others, in the given order;
+    a refused account changes nothing (R18: the rest go on).
+    """
+    if not can_decide(actor):
+        raise PermissionDenied("Only a manager may approve postpaid ordering in advance.")
+    done, refused = [], []
+    for chunk in _chunks(account_ids):
+        with transaction.atomic(), change_batch():
+            accounts = {account.pk: account for account in _locked_accounts().filter(pk__in=chunk).order_by("pk")}
+            ready = []
+            for pk in chunk:
+                try:
+                    ready.append(_ready_for_approval_in_advance(accounts.get(pk)))
+                except DomainError as error:
+                    refused.append((pk, error))
+            operations = _open_many(actor, ready, origin=OperationOrigin.APPROVED_IN_ADVANCE)
+            for account, operation in zip(ready, operations):
+                if isinstance(operation, DomainError):
+                    refused.append((account.pk, operation))
+                    continue
+                audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
+                                   actor=actor, reason=note or "approved in advance", by=actor, note=note)
+                account_approve_postpay_in_advance(actor=actor, account=account,
+                                                   reason=f"manual operation #{operation.pk} approved in advance")
+                done.append(account)
+    order = {pk: index for index, pk in enumerate(account_ids)}
+    done.sort(key=lambda account: order[account.pk])
+    refused.sort(key=lambda item: order[item[0]])
+    return done, refused
+
+
+def _ready_for_approval_in_advance(account):
+    """R36b's refusals, before anything changes."""
+    if account is None:
+        raise NotFound("No such account.")
+    if account.postpay_permission == PostpayPermission.UNDER_REVIEW:
+        raise PostpayUnderReview("The account is under review: decide its open manual operation instead.")
+    if account.postpay_permission == PostpayPermission.DECLINED:
+        raise PostpayDeclined()
+    if account.postpay_permission == PostpayPermission.APPROVED:
+        raise PostpayReviewNotNeeded("The account is already approved for postpaid ordering.")
     return account
+
+
+def _open_many(actor, accounts, *, origin):
+    """``manual_operation_open`` for many locked accounts with no order: one INSERT, or, if
+    R12's constraint refuses it (an operation opened underneath), one by one so that only
+    the account concerned is refused. Returns an operation or the refusal, per account."""
+    if not accounts:
+        return []
+    operations = [_new_operation(actor, account, None, origin) for account in accounts]
+    try:
+        with transaction.atomic():
+            ManualOperation.objects.bulk_create(operations)
+    except IntegrityError:
+        operations = []
+        for account in accounts:
+            try:
+                operations.append(manual_operation_open(actor=actor, account=account, origin=origin, notify=False))
+            except PostpayUnderReview as error:
+                operations.append(error)
+        return operations
+    for account, operation in zip(accounts, operations):
+        _record_opened(actor, account, operation, notify=False)
+    return operations
+
+
+BULK_CHUNK = 250
+
+
+def _chunks(ids):
+    """The ids, once each, in slices of ``BULK_CHUNK``: one transaction a slice."""
+    ids = list(dict.fromkeys(ids))
+    return [ids[start:start + BULK_CHUNK] for start in range(0, len(ids), BULK_CHUNK)]
 
 
 def describe(account, what):
@@ -135,6 +215,20 @@ def _locked_accounts():
     return Account.objects.select_for_update(of=("self",)).select_related("account_class", "manager")
 
 
+def _locked_operations():
+    """Operations locked for a decision, with who decided them for R14's refusal."""
+    return ManualOperation.objects.select_for_update(of=("self",)).select_related("decided_by")
+
+
+def _locked_orders():
+    return Order.objects.select_for_update(of=("self",)).select_related("created_by")
+
+
+def _require_undecided(operation):
+    if operation.status != OperationStatus.APPROVAL_REQUIRED:
+        raise OperationAlreadyDecided(operation)  # R14
+
+
 def _lock_undecided(actor, operation_id):
     """Lock account → operation (STYLE §2 order); refuse a non-manager or a decided one."""
     if not can_decide(actor):
@@ -147,14 +241,12 @@ def _lock_undecided(actor, operation_id):
     account = _locked_accounts().filter(pk=Subquery(operation_account)).first()
     if account is None:
         raise NotFound("No such manual operation.")
-    operation = ManualOperation.objects.select_for_update().get(pk=operation_id)
+    operation = _locked_operations().get(pk=operation_id)
     operation.account = account  # the row just locked: its event reads the manager from it
-    if operation.status != OperationStatus.APPROVAL_REQUIRED:
-        operation = ManualOperation.objects.select_related("decided_by").get(pk=operation_id)
-        raise OperationAlreadyDecided(operation)  # R14
+    _require_undecided(operation)
     order = None
     if operation.order_id is not None:  # R36: a review asked in advance holds no order
-        order = Order.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=operation.order_id)
+        order = _locked_orders().get(pk=operation.order_id)
     return account, operation, order
 
 
@@ -163,15 +255,58 @@ def manual_operation_approve(*, actor, operation_id, note=""):
     commit."""
     with transaction.atomic():
         account, operation, order = _lock_undecided(actor, operation_id)
-        audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
-                           actor=actor, reason=note, by=actor, note=note)
-        if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
-            account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
-        if order is not None:
-            order_release_after_approval(actor=actor, order=order)
-        logger.info("manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id,
-                    account_id=account.pk)
+        _approve(actor, account, operation, order, note)
     return operation
+
+
+def manual_operations_approve(*, actor, operation_ids, note=""):
+    """R14, R15, R18 for many operations (the queue's bulk action): each operation as
+    ``manual_operation_approve`` decides it, in one transaction per chunk whose rows are
+    locked in the order of STYLE §2 (accounts, then operations, then orders, each by id),
+    written in bulk (``audit.services.change_batch``).
+
+    Returns the operations approved and ``(id, refusal)`` of the others (R14: decided
+    already; no such operation), in the given order.
+    """
+    if not can_decide(actor):
+        raise PermissionDenied("Only a manager may decide manual operations.")
+    done, refused = [], []
+    for chunk in _chunks(operation_ids):
+        with transaction.atomic(), change_batch() as batch:
+            of_chunk = ManualOperation.objects.filter(pk__in=chunk)
+            accounts = {account.pk: account for account in
+                        _locked_accounts().filter(pk__in=of_chunk.values("account_id")).order_by("pk")}
+            operations = {operation.pk: operation for operation in _locked_operations().filter(pk__in=chunk).order_by("pk")}
+            held = sorted(operation.order_id for operation in operations.values()
+                          if operation.order_id is not None and operation.is_open)
+            orders = {order.pk: order for order in _locked_orders().filter(pk__in=held).order_by("pk")} if held else {}
+            for pk in chunk:
+                operation = operations.get(pk)
+                mark = batch.mark()
+                try:
+                    if operation is None:
+                        raise NotFound("No such manual operation.")
+                    operation.account = accounts[operation.account_id]
+                    _require_undecided(operation)
+                    _approve(actor, operation.account, operation, orders.get(operation.order_id), note)
+                except DomainError as error:
+                    batch.rollback(mark)
+                    refused.append((pk, error))
+                else:
+                    done.append(operation)
+    return done, refused
+
+
+def _approve(actor, account, operation, order, note):
+    """R15 on locked rows, the operation undecided."""
+    audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
+                       actor=actor, reason=note, by=actor, note=note)
+    if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
+        account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
+    if order is not None:
+        order_release_after_approval(actor=actor, order=order)
+    logger.info("manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id,
+                account_id=account.pk)
 
 
 def manual_operation_decline(*, actor, operation_id, reason, note=""):

@@ -61,6 +61,12 @@ def apply_each(action, ids):
     return done, skipped
 
 
+def bulk_outcome(done, refused):
+    """A bulk service's ``(objects done, (id, refusal) of the rest)`` as ``apply_each`` returns
+    it: the ids done and ``(id, refusal detail)``."""
+    return [obj.pk for obj in done], [(pk, error.detail) for pk, error in refused]
+
+
 def bulk_confirmation(request, model_admin, ids, *, form_class, title, submit_label, intro):
     """The confirmation page of a bulk action (R18, R36b): ``(form, None)`` once confirmed with
     a valid form, else ``(None, the page)``. "All N matching" is re-read from the filters in

@@ -9,7 +9,13 @@ from django.conf import settings
 from postpay_portal.models import Heartbeat
 from postpay_portal.services import heartbeat_record
 
-from .services.provisioning import TRANSIENT_ERRORS, order_fail_provisioning, order_provision, provisioning_sweep
+from .services.provisioning import (
+    TRANSIENT_ERRORS,
+    enqueue_provisioning,
+    order_fail_provisioning,
+    order_provision,
+    provisioning_sweep,
+)
 
 
 def retry_countdown(retries):
@@ -36,6 +42,14 @@ def provision_order_task(self, order_id):
                 order_fail_provisioning(order_id=order_id, error=f"{type(exc).__name__}: {exc}")
                 return
             raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+
+
+@shared_task(name="subscriptions.enqueue_provisioning", acks_late=True)
+def enqueue_provisioning_task(order_ids):
+    """A bulk approval's orders, one provisioning task each (R15, R22). Sending twice is
+    harmless: provisioning claims an order once."""
+    for order_id in order_ids:
+        enqueue_provisioning(order_id)
 
 
 @shared_task(name="subscriptions.sweep_provisioning", acks_late=True, soft_time_limit=60, time_limit=90)

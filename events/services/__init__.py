@@ -15,4 +15,4 @@ from .endpoints import (  # noqa: F401
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from .outbox import event_record_change  # noqa: F401
+from .outbox import event_record_change, events_write  # noqa: F401

@@ -79,9 +79,12 @@ def _data(event_type, object_type, obj, changes):
     return data
 
 
-def event_record_change(*, object_type, object_id, obj=None, changes=None, created=False):
+def event_record_change(*, object_type, object_id, obj=None, changes=None, created=False, pending=None):
     """Append the event of one committed-to-be change, or nothing when the change is not
-    one the contract publishes. Runs inside the caller's transaction."""
+    one the contract publishes. Runs inside the caller's transaction.
+
+    With ``pending`` (a list, ``audit.services.change_batch``) the event is built and
+    serialized now, as of the change, and appended to it; ``events_write`` writes it."""
     changes = changes or {}
     event_type = _event_type(str(object_type), changes, created)
     if event_type is None:
@@ -89,13 +92,25 @@ def event_record_change(*, object_type, object_id, obj=None, changes=None, creat
     object_type = str(object_type)
     if obj is None:
         obj = import_string(OBJECTS[object_type][2])._default_manager.get(pk=object_id)
-    event = Event.objects.create(
+    event = Event(
         type=event_type, object_type=object_type, object_id=object_id,
         data_json=json.dumps(_data(event_type, object_type, obj, changes), cls=DjangoJSONEncoder,
                              ensure_ascii=False, separators=(",", ":")),
     )
-    _fan_out(event)
+    if pending is not None:
+        pending.append(event)
+    else:
+        events_write([event])
     return event
+
+
+def events_write(events):
+    """Insert the events (one statement) and their deliveries (one more when an endpoint
+    subscribes), handed to the broker once the transaction commits."""
+    if not events:
+        return []
+    Event.objects.bulk_create(events)
+    return _fan_out(events)
 
 
 def _active_endpoints():
@@ -125,17 +140,18 @@ def forget_active_endpoints():
     transaction.get_connection()._postpay_active_endpoints = None
 
 
-def _fan_out(event):
-    """One delivery per active endpoint subscribed to the type: one query for the
+def _fan_out(events):
+    """One delivery per active endpoint subscribed to each event's type: one query for the
     endpoints (per transaction), one insert when any subscribes, nothing more on the
     change's path."""
-    endpoint_ids = [pk for pk, types in _active_endpoints() if "*" in types or event.type in types]
-    if not endpoint_ids:
+    endpoints = _active_endpoints()
+    deliveries = [
+        WebhookDelivery(endpoint_id=pk, event=event, next_attempt_at=event.created_at)
+        for event in events for pk, types in endpoints if "*" in types or event.type in types
+    ]
+    if not deliveries:
         return []
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(endpoint_id=pk, event=event, next_attempt_at=event.created_at) for pk in endpoint_ids]
-    )
-    ids = [delivery.pk for delivery in deliveries]
+    ids = [delivery.pk for delivery in WebhookDelivery.objects.bulk_create(deliveries)]
     enqueue_on_commit(ids)
     return ids
 

@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.models import ObjectType
-from audit.services import audited_transition, publish_change
+from audit.services import after_commit, audited_transition, publish_change
 
 from ..errors import TransientProvisioningError
 from ..models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt
@@ -38,9 +38,22 @@ def enqueue_provisioning(order_id):
     provision_order_task.apply_async((order_id,), retry=False)
 
 
+def enqueue_provisioning_many(order_ids):
+    """One order: its task now. Many (a bulk approval): one message that the worker fans out
+    into a task per order, so the request does not publish a message a row; lost, the sweep
+    re-enqueues them like any order left in ``provisioning``."""
+    from ..tasks import enqueue_provisioning_task
+
+    if len(order_ids) == 1:
+        enqueue_provisioning(order_ids[0])
+    elif order_ids:
+        enqueue_provisioning_task.apply_async((list(order_ids),), retry=False)
+
+
 def enqueue_on_commit(order_id):
-    """Enqueue only once the transaction that moved the order to provisioning commits."""
-    transaction.on_commit(lambda: enqueue_provisioning(order_id), robust=True)
+    """Enqueue only once the transaction that moved the order to provisioning commits
+    (with the other orders of a ``change_batch``, in one message)."""
+    after_commit(enqueue_provisioning_many, [order_id])
 
 
 def _claim(order_id):

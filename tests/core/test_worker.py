@@ -63,6 +63,26 @@ def test_r15_approved_order_completes_through_a_worker_on_the_embedded_broker(
     assert Subscription.objects.filter(origin_order=order).count() == 1
 
 
+@pytest.mark.redis
+def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_message(
+    manual_mode, postpaid_plan, manager_max, redis_broker, start_worker
+):
+    """The bulk approval hands its orders to the broker in one message; the worker fans it
+    out into a provisioning task per order (subscriptions.enqueue_provisioning)."""
+    from manual_operations.services import manual_operations_approve
+    from tests.factories import AccountFactory, CustomerFactory
+
+    worker = start_worker(broker_url=redis_broker)
+    orders = [held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
+              for i in range(3)]
+    done, _ = manual_operations_approve(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
+    assert len(done) == 3
+    for order in orders:
+        wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+        assert Subscription.objects.filter(origin_order=order).count() == 1
+    assert "subscriptions.enqueue_provisioning" in worker.output()
+
+
 @pytest.mark.parametrize("broker", ["embedded", pytest.param("redis", marks=pytest.mark.redis)])
 def test_r22_a_worker_killed_mid_provisioning_is_recovered_once(
     broker, request, manual_mode, customer_alice, postpaid_plan, manager_max, start_worker
