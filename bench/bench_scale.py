@@ -365,7 +365,6 @@ def seed_and_load(args):
     from tests.factories import ManagerFactory, SuperuserFactory, UserFactory
 
     from accounts.models import Account
-    from subscriptions.models import Plan as PlanModel
 
     root = SuperuserFactory(username="bench-root")
     now = datetime.now(timezone.utc)

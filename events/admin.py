@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from postpay_portal.admin_site import apply_each, form_errors_from, form_page, service_form_page
+from postpay_portal.admin_site import apply_each, bulk_summary, form_errors_from, form_page, service_form_page
 from postpay_portal.errors import DomainError
 
 from .models import ALL_EVENTS, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
@@ -329,12 +329,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def redeliver_selected(self, request, queryset):
         ids = queryset.order_by("id").values_list("pk", flat=True)
         done, skipped = apply_each(lambda pk: webhook_delivery_redeliver(actor=request.user, delivery_id=pk), ids)
-        if done:
-            messages.success(request, f"Queued {len(done)} delivery(ies) to be sent again: "
-                                      + ", ".join(f"#{pk}" for pk in done) + ".")
-        if skipped:
-            messages.warning(request, f"Skipped {len(skipped)} delivery(ies): "
-                                      + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+        bulk_summary(request, done, skipped, done_text="Queued {n} delivery(ies) to be sent again",
+                     noun="delivery(ies)")
 
 
 @admin.register(Event)

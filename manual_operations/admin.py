@@ -20,6 +20,7 @@ from postpay_portal.admin_site import (
     FastActionCheckboxMixin,
     apply_each,
     bulk_outcome,
+    bulk_summary,
     bulk_confirmation,
     form_page,
     request_is_manual,
@@ -253,12 +254,8 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         if page is not None:
             return page
         decided, skipped = decide(request.user, ids, form.cleaned_data)
-        if decided:
-            messages.success(request, f"{verb.capitalize()}d {len(decided)} operation(s): "
-                                      + ", ".join(f"#{pk}" for pk in decided) + ".")
-        if skipped:
-            messages.warning(request, f"Skipped {len(skipped)} operation(s): "
-                                      + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+        bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)",
+                     noun="operation(s)")
         return None
 
     @admin.action(description="Approve selected operations", permissions=["decide"])

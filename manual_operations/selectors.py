@@ -1,4 +1,4 @@
-from .models import ManualOperation, OperationStatus
+from .models import ManualOperation
 
 
 def manual_operation_list(*, status=None, account_id=None):

@@ -61,6 +61,16 @@ def apply_each(action, ids):
     return done, skipped
 
 
+def bulk_summary(request, done, skipped, *, done_text, noun):
+    """R18's summary of a bulk action: ``done_text`` (with ``{n}``) and the ids done, then how
+    many ``noun`` were skipped, each with why."""
+    if done:
+        messages.success(request, done_text.format(n=len(done)) + ": " + ", ".join(f"#{pk}" for pk in done) + ".")
+    if skipped:
+        messages.warning(request, f"Skipped {len(skipped)} {noun}: "
+                                  + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+
+
 def bulk_outcome(done, refused):
     """A bulk service's ``(objects done, (id, refusal) of the rest)`` as ``apply_each`` returns
     it: the ids done and ``(id, refusal detail)``."""

@@ -99,7 +99,7 @@ def test_r15_r18_bulk_approval_writes_exactly_what_approving_one_by_one_writes(
     bulk = _held(postpaid_plan, 3, "bulk") + _asked(2, "bulkask")
     one_ops = [item if isinstance(item, ManualOperation) else item.manual_operation for item in one]
     bulk_ops = [item if isinstance(item, ManualOperation) else item.manual_operation for item in bulk]
-    with django_capture_on_commit_callbacks() as singly:
+    with django_capture_on_commit_callbacks():
         for operation in one_ops:
             manual_operation_approve(actor=manager_max, operation_id=operation.pk, note="known")
     with django_capture_on_commit_callbacks() as together:

@@ -7,7 +7,6 @@ from audit.models import AuditLogEntry
 from manual_operations.models import ManualOperation, OperationStatus, OperationType
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from subscriptions.services import order_place
 from tests.core.helpers import counts, place
 from tests.factories import AccountFactory, CustomerFactory
 

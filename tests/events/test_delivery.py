@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 from django.utils import timezone
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from events.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from events.services import (
