@@ -1,6 +1,5 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import partial
 
 from django.db import connection, transaction
 
@@ -63,7 +62,7 @@ class ChangeBatch:
         events_write(self.events)
         for func, items in self.after_commit.items():
             if items:
-                transaction.on_commit(partial(func, items), robust=True)
+                transaction.on_commit(_calling(func, items), robust=True)
         self.saves, self.entries, self.events, self.after_commit = {}, [], [], {}
 
 
@@ -102,13 +101,24 @@ def _names(model, attnames):
     return [by_attname[attname] for attname in attnames]
 
 
+def _calling(func, items):
+    """``func(items)`` as an on-commit callback: a function (Django names a robust callback
+    that failed by its ``__qualname__``, which ``functools.partial`` lacks)."""
+
+    def call():
+        func(items)
+
+    call.func, call.items = func, items
+    return call
+
+
 def after_commit(func, items):
     """``func(items)`` once the transaction commits (robust: a broker down must not undo a
     committed change). Inside a ``change_batch``, one call with the items of the whole batch:
     a bulk approval hands its orders to the broker in one message, not one a row."""
     batch = _batch.get()
     if batch is None:
-        transaction.on_commit(partial(func, list(items)), robust=True)
+        transaction.on_commit(_calling(func, list(items)), robust=True)
     else:
         batch.after_commit.setdefault(func, []).extend(items)
 
