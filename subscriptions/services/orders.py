@@ -11,7 +11,7 @@ from accounts.visibility import open_order_q, refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound
-from settings_app.selectors import postpay_settings_annotations, postpay_settings_from, postpay_settings_get
+from settings_app.selectors import postpay_settings_from, postpay_settings_get, with_postpay_settings
 
 from ..errors import InvalidOrderStatus, OrderInProgress
 from ..models import (
@@ -80,7 +80,7 @@ def _plan(plan_id):
 def _plan_and_settings(plan_id):
     """The plan and the settings row the gate reads, in one statement (issue 11 item 6)."""
     plan_id = as_id(plan_id, "plan")
-    plan = Plan.objects.annotate(**postpay_settings_annotations()).filter(pk=plan_id).first()
+    plan = with_postpay_settings(Plan, plan_id)
     if plan is None:
         raise InvalidInput.on("plan", "No such plan.")
     return plan, postpay_settings_from(plan)
