@@ -225,3 +225,19 @@ def test_r14_two_managers_bulk_approving_overlapping_queues_decide_each_operatio
     bulk_done = sum(value for kind, value in outcomes[:2] if kind == "ok")
     singles_done = sum(1 for kind, _ in outcomes[2:] if kind == "ok")
     assert bulk_done + singles_done == len(ids)
+
+
+def test_r12_r36b_a_conflicting_open_operation_refuses_only_its_account_in_a_bulk(manager_max):
+    """R12's constraint is the last guard: should an account at `none` already have an open
+    operation (written around the services), the bulk insert fails, and the chunk goes one
+    by one so that only that account is refused; the others are approved."""
+    first, odd, last = (AccountFactory(name=f"Guard {i}") for i in range(3))
+    ManualOperation.objects.create(account_id=odd.pk, description="written around the services")
+    odd_trail = AuditLogEntry.objects.filter(object_type="account", object_id=odd.pk).count()
+    done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=[first.pk, odd.pk, last.pk])
+    assert [account.pk for account in done] == [first.pk, last.pk]
+    assert [(pk, error.code) for pk, error in refused] == [(odd.pk, "postpay_under_review")]
+    assert Account.objects.get(pk=odd.pk).postpay_permission == PostpayPermission.NONE
+    assert ManualOperation.objects.filter(account_id=odd.pk).count() == 1
+    assert Account.objects.get(pk=last.pk).postpay_permission == PostpayPermission.APPROVED
+    assert AuditLogEntry.objects.filter(object_type="account", object_id=odd.pk).count() == odd_trail
