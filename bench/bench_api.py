@@ -186,6 +186,20 @@ def stop(process):
             process.wait()
 
 
+def production_env(postgres, var):
+    """The environment of a production-shaped server on ``postgres`` (DJANGO_DEBUG=0)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+        "DATABASE_URL": postgres.url,
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "POSTPAY_VAR_DIR": str(var),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+
+
 def on_postgres(args):
     """PostgreSQL under gunicorn (2 workers), the production shape; file-system broker (no
     worker drains it, so only the enqueue is measured)."""
@@ -193,16 +207,7 @@ def on_postgres(args):
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-api-"))
     gunicorn = None
     try:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-            "DATABASE_URL": postgres.url,
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "POSTPAY_VAR_DIR": str(var),
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-        }
+        env = production_env(postgres, var)
         env.pop("DJANGO_LOG_LEVEL", None)  # production's level (INFO): the log lines are part of the cost
         fixtures = prepare(env, args.threads)
         port = free_port()

@@ -11,7 +11,6 @@ with 5 orders) from 8 client threads.
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_api import ROOT, load, ms, prepare, request, stop
+from bench_api import ROOT, load, ms, prepare, production_env, request, stop
 
 from tests.servers import PostgresServer, free_port, wait_for_port
 
@@ -61,17 +60,7 @@ def main():
     postgres = PostgresServer().start()
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-conn-"))
     try:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-            "DATABASE_URL": postgres.url,
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "POSTPAY_VAR_DIR": str(var),
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
+        env = {**production_env(postgres, var), "DJANGO_LOG_LEVEL": "WARNING"}
         fixtures = prepare(env, args.threads)
         order = {"plan": fixtures["plan"], "period": "commercial"}
         print(f"PostgreSQL under gunicorn (2 workers x 4 threads, DJANGO_DEBUG=0); /healthz/ from one client, "
