@@ -219,6 +219,9 @@ def audited_transition(obj, transition, *, object_type, field, actor=None, reaso
     if batch is None:
         obj.save()
     else:
+        for model_field in obj._meta.concrete_fields:  # what save() would set (auto_now)
+            if getattr(model_field, "auto_now", False):
+                model_field.pre_save(obj, add=False)
         batch.save(obj, [name for name, value in _values(obj).items() if before[name] != value])
     audit_record(
         object_type=object_type,
