@@ -1,9 +1,10 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from events.services import event_record_change, events_write
+from postpay_portal.bulk_sql import bulk_insert, bulk_update
 
 from .models import AuditLogEntry, ObjectType
 
@@ -58,47 +59,12 @@ class ChangeBatch:
         for (model, fields), objs in groups.items():
             if fields:
                 bulk_update(model, objs, fields)
-        AuditLogEntry.objects.bulk_create(self.entries)
+        bulk_insert(AuditLogEntry, self.entries)
         events_write(self.events)
         for func, items in self.after_commit.items():
             if items:
                 transaction.on_commit(_calling(func, items), robust=True)
         self.saves, self.entries, self.events, self.after_commit = {}, [], [], {}
-
-
-def bulk_update(model, objs, fields):
-    """Write ``fields`` of every object in one statement.
-
-    On PostgreSQL, one ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` builds a
-    ``CASE WHEN`` expression per row and field, whose compilation cost more than the rest
-    of a bulk approval together (cProfile, issue 11 item 7). Elsewhere, Django's.
-    """
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(objs, [model._meta.get_field(name).name for name in _names(model, fields)])
-        return
-    meta = model._meta
-    pk = meta.pk
-    columns = [meta.get_field(name) for name in _names(model, fields)]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in [pk, *columns]) + ")"
-    params = []
-    for obj in objs:
-        params.append(pk.get_db_prep_value(obj.pk, connection))
-        params.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns)
-    table = quote(meta.db_table)
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)
-    names = ", ".join(quote(field.column) for field in [pk, *columns])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
-            f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
-            params,
-        )
-
-
-def _names(model, attnames):
-    by_attname = {field.attname: field.name for field in model._meta.concrete_fields}
-    return [by_attname[attname] for attname in attnames]
 
 
 def _calling(func, items):

@@ -199,8 +199,9 @@ def describe(account, what):
     """The operation's Description: "<account>: <what happened>", within its column (300
     characters) whatever the length of the (valid) names in it."""
     limit = ManualOperation._meta.get_field("description").max_length
-    name = Truncator(account.name).chars(100)
-    return Truncator(f"{name}: {what}").chars(limit)
+    name = account.name if len(account.name) <= 100 else Truncator(account.name).chars(100)
+    text = f"{name}: {what}"
+    return text if len(text) <= limit else Truncator(text).chars(limit)
 
 
 def _notify_managers(operation_id):

@@ -16,6 +16,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from postpay_portal.bulk_sql import bulk_insert
+
 from ..models import Event, EventType, WebhookDelivery, WebhookEndpoint
 
 # object type → (key in ``data``, the API's output serializer, a loader when the caller
@@ -109,7 +111,7 @@ def events_write(events):
     subscribes), handed to the broker once the transaction commits."""
     if not events:
         return []
-    Event.objects.bulk_create(events)
+    bulk_insert(Event, events)
     return _fan_out(events)
 
 
