@@ -44,12 +44,14 @@ def manual_operation_open(*, actor, account, order=None, origin=OperationOrigin.
     return operation
 
 
+def _in_advance(actor, origin):
+    """What a review without an order is: "postpaid ordering asked in advance by alice"."""
+    who = actor.get_username() if actor is not None else "system"
+    return f"postpaid ordering {OperationOrigin(origin).label.lower()} by {who}"
+
+
 def _new_operation(actor, account, order, origin):
-    if order is not None:
-        what = f"postpaid order #{order.pk} for {order.plan.name}"
-    else:
-        who = actor.get_username() if actor is not None else "system"
-        what = f"postpaid ordering {OperationOrigin(origin).label.lower()} by {who}"
+    what = f"postpaid order #{order.pk} for {order.plan.name}" if order is not None else _in_advance(actor, origin)
     return ManualOperation(account=account, order=order, origin=origin, requested_by=_user_or_none(actor),
                            description=describe(account, what))
 
@@ -59,8 +61,7 @@ def _record_opened(actor, account, operation, *, notify):
     if operation.order_id is not None:
         why = f"held order #{operation.order_id}"
     else:
-        who = actor.get_username() if actor is not None else "system"
-        why = f"postpaid ordering {OperationOrigin(operation.origin).label.lower()} by {who}"
+        why = _in_advance(actor, operation.origin)
     audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
                  old=None, new=operation.status, actor=actor, reason=why, obj=operation)
     operation_id = operation.pk
@@ -277,7 +278,8 @@ def manual_operations_approve(*, actor, operation_ids, note=""):
             of_chunk = ManualOperation.objects.filter(pk__in=chunk)
             accounts = {account.pk: account for account in
                         _locked_accounts().filter(pk__in=of_chunk.values("account_id")).order_by("pk")}
-            operations = {operation.pk: operation for operation in _locked_operations().filter(pk__in=chunk).order_by("pk")}
+            operations = {operation.pk: operation
+                          for operation in _locked_operations().filter(pk__in=chunk).order_by("pk")}
             held = sorted(operation.order_id for operation in operations.values()
                           if operation.order_id is not None and operation.is_open)
             orders = {order.pk: order for order in _locked_orders().filter(pk__in=held).order_by("pk")} if held else {}

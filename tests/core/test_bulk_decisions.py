@@ -125,7 +125,8 @@ def test_r36b_bulk_approval_in_advance_writes_exactly_what_one_by_one_writes(man
                                                          note="trusted")
     assert [account.pk for account in done] == [account.pk for account in bulk] and refused == []
     for single, batched in zip(one, bulk):
-        single_op, batched_op = (ManualOperation.objects.get(account=single), ManualOperation.objects.get(account=batched))
+        single_op = ManualOperation.objects.get(account=single)
+        batched_op = ManualOperation.objects.get(account=batched)
         assert _written(batched_op) == _written(single_op)
     assert Account.objects.get(pk=bulk[0].pk).postpay_permission == PostpayPermission.APPROVED
 
