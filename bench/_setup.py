@@ -52,3 +52,22 @@ def use_broker(url, transport_options=None):
     app.conf.broker_url = url
     app.conf.broker_transport_options = transport_options or {}
     app.conf.task_always_eager = False
+
+
+def placers(manager, plan, prefix, count=20):
+    """``count`` customers of pre-approved accounts, and ``place(i)`` placing a commercial
+    order of ``plan`` for the i-th of them in turn (through ``order_place``)."""
+    from accounts.services import account_create, account_user_create
+    from subscriptions.services import order_place
+
+    customers = []
+    for i in range(count):
+        account = account_create(actor=manager, name=f"{prefix} {i}", preapproved=True)
+        customers.append(account_user_create(actor=manager, account_id=account.pk, username=f"{prefix}-{i}",
+                                             password="bench-pass-123"))
+
+    def place(i):
+        customer = customers[i % len(customers)]
+        return order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period="commercial")
+
+    return customers, place

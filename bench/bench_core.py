@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-from _setup import django_on_postgres, percentile, use_broker
+from _setup import django_on_postgres, percentile, placers, use_broker
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "200"))
 PLACEMENTS = int(os.environ.get("BENCH_PLACEMENTS", "1000"))
@@ -65,20 +65,10 @@ def placement_throughput(manager, plan):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.services import account_create, account_user_create
     from subscriptions.models import Order, OrderStatus
-    from subscriptions.services import order_place
 
     use_broker("memory://")
-    customers = []
-    for i in range(20):
-        account = account_create(actor=manager, name=f"placer {i}", preapproved=True)
-        customers.append(account_user_create(actor=manager, account_id=account.pk, username=f"placer-{i}",
-                                             password="bench-pass-123"))
-
-    def place(i):
-        customer = customers[i % len(customers)]
-        return order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period="commercial")
+    customers, place = placers(manager, plan, "placer")
 
     def bare_insert(i):
         customer = customers[i % len(customers)]

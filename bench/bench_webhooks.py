@@ -18,7 +18,7 @@ import sys
 import time
 from unittest import mock
 
-from _setup import django_on_postgres, use_broker
+from _setup import django_on_postgres, placers, use_broker
 
 EVENTS = int(os.environ.get("BENCH_WEBHOOK_EVENTS", "1000"))
 PLACEMENTS = int(os.environ.get("BENCH_PLACEMENTS", "1000"))
@@ -73,20 +73,10 @@ def placement_cost(manager, plan):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.services import account_create, account_user_create
     from events.services import webhook_endpoint_create, webhook_endpoint_update
-    from subscriptions.services import order_place
 
     use_broker("memory://")
-    customers = []
-    for i in range(20):
-        account = account_create(actor=manager, name=f"outbox placer {i}", preapproved=True)
-        customers.append(account_user_create(actor=manager, account_id=account.pk, username=f"outbox-placer-{i}",
-                                             password="bench-pass-123"))
-
-    def place(i):
-        customer = customers[i % len(customers)]
-        order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period="commercial")
+    _, place = placers(manager, plan, "outbox-placer")
 
     def measure():
         for i in range(50):  # warm-up
