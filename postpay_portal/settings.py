@@ -278,6 +278,9 @@ READYZ_BROKER_TIMEOUT_SECONDS = env_float("READYZ_BROKER_TIMEOUT_SECONDS", 2)
 IDEMPOTENCY_TTL_HOURS = env_float("IDEMPOTENCY_TTL_HOURS", 24)
 IDEMPOTENCY_PURGE_INTERVAL_SECONDS = env_float("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", 3600)
 
+# The orders' tally by status (the API's count) is folded into one row per status this often.
+ORDER_TALLY_COMPACT_INTERVAL_SECONDS = env_float("ORDER_TALLY_COMPACT_INTERVAL_SECONDS", 60)
+
 # Webhooks (R34, CONTRACT §2). Deliveries run on their own queue, so that a slow receiver
 # never delays provisioning; the sweep re-sends deliveries left pending (lost message,
 # killed worker). The lease outlasts an attempt, which the timeout bounds.
@@ -307,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "postpay_portal.purge_idempotency_records",
         "schedule": IDEMPOTENCY_PURGE_INTERVAL_SECONDS,
+    },
+    "compact-order-tally": {
+        "task": "subscriptions.compact_order_tally",
+        "schedule": ORDER_TALLY_COMPACT_INTERVAL_SECONDS,
+        "options": {"expires": ORDER_TALLY_COMPACT_INTERVAL_SECONDS},
     },
     "sweep-pending-webhook-deliveries": {
         "task": "events.sweep_webhook_deliveries",

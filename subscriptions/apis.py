@@ -5,6 +5,8 @@ or failed by a decline as ``waiting_for_approval`` with no failure reason (R6, R
 through ``accounts.visibility``. Another account's object is 404, as a missing one (R31).
 """
 
+from functools import cached_property
+
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -23,7 +25,7 @@ from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
 
 from .models import BillingModel, Order, OrderStatus, OrderType, Period, Plan, Subscription
-from .selectors import order_get, order_list, plan_list, subscription_get, subscription_list
+from .selectors import order_count, order_get, order_list, plan_list, subscription_get, subscription_list
 from .services import (
     order_cancel,
     order_pay,
@@ -163,8 +165,16 @@ class OrderListApi(ListAPIView):
         account = IdField(required=False, help_text="Required for staff; customers omit it or give their own.")
 
     def get_queryset(self):
+        return order_list(user=self.request.user, **self.filters)
+
+    def list_count(self):
+        """The page's ``count``, exact, without counting millions of rows (ApiPagination)."""
+        return order_count(user=self.request.user, **self.filters)
+
+    @cached_property
+    def filters(self):
         filters = validated_filters(OrderFilter, self)
-        return order_list(user=self.request.user, account_id=filters.get("account"), status=filters.get("status"))
+        return {"account_id": filters.get("account"), "status": filters.get("status")}
 
     @extend_schema(
         parameters=filter_parameters(OrderFilter),

@@ -1,9 +1,11 @@
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Count, Q, Sum
 
 from accounts.visibility import failed_by_decline_q, open_order_q
 from postpay_portal.errors import NotFound
 
-from .models import Order, OrderStatus, Plan, Subscription
+from . import order_tally
+from .models import Order, OrderStatus, OrderTally, Plan, Subscription
 
 
 def plan_list():
@@ -37,6 +39,31 @@ def order_list(*, user, account_id=None, status=None):
     if status:
         qs = qs.filter(customer_status_filter(status) if not getattr(user, "is_staff", False) else Q(status=status))
     return qs
+
+
+def order_counts_by_status():
+    """Every status with its number of orders, from the tally the database keeps
+    (``OrderTally``): a handful of rows, whatever the number of orders."""
+    counts = dict.fromkeys(OrderStatus.values, 0)
+    if order_tally.maintained(connection):
+        rows = OrderTally.objects.order_by().values_list("status").annotate(n=Sum("delta"))
+    else:
+        rows = Order.objects.order_by().values_list("status").annotate(n=Count("pk"))
+    counts.update((status, n) for status, n in rows if n)
+    return counts
+
+
+def order_count(*, user, account_id=None, status=None):
+    """The exact number of orders ``order_list`` lists (CONTRACT §4's ``count``).
+
+    Staff listing every account's orders, all or of one status, read the tally (three
+    million orders took 300 ms to count, issue 11 item 7); one account's orders are few
+    and counted, as are a customer's, whose ``status`` filter is the masked one (R24).
+    """
+    if getattr(user, "is_staff", False) and account_id is None and order_tally.maintained(connection):
+        tally = OrderTally.objects.all() if not status else OrderTally.objects.filter(status=status)
+        return tally.aggregate(n=Sum("delta"))["n"] or 0
+    return order_list(user=user, account_id=account_id, status=status).count()
 
 
 def order_get(*, user, order_id):

@@ -16,6 +16,7 @@ from .services.provisioning import (
     order_provision,
     provisioning_sweep,
 )
+from .services.tally import order_tally_compact
 
 
 def retry_countdown(retries):
@@ -58,3 +59,9 @@ def sweep_provisioning_task():
     # R35: /readyz/ is unready when the sweep has not run for three of its intervals.
     heartbeat_record(name=Heartbeat.Name.PROVISIONING_SWEEP)
     return stuck
+
+
+@shared_task(name="subscriptions.compact_order_tally", acks_late=True, soft_time_limit=300, time_limit=360)
+def compact_order_tally_task():
+    """Keep the order counts' tally a handful of rows (``OrderTally``)."""
+    return order_tally_compact()

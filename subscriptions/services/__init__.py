@@ -20,3 +20,4 @@ from .provisioning import (  # noqa: F401
     order_provision,
     provisioning_sweep,
 )
+from .tally import order_tally_compact  # noqa: F401
