@@ -160,3 +160,30 @@ def test_r30_median_time_to_decision_reads_only_the_most_recent_decisions(
 @pytest.mark.django_db
 def test_r30_median_time_to_decision_is_none_before_any_decision():
     assert reports.queue_report()["median_time_to_decision"] is None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_beat_folds_the_order_tally_through_a_real_worker(embedded_broker, start_worker, prepaid_plan):
+    """The orders' tally (``OrderTally``) grows by a row per change; beat schedules the fold
+    and a real worker (embedded broker, as ``make run``) runs it: one row per status, the
+    counts unchanged."""
+    from subscriptions.models import OrderStatus, OrderTally
+    from subscriptions.selectors import order_counts_by_status
+    from tests.core.helpers import place
+    from tests.factories import CustomerFactory
+    from tests.ops.conftest import wait_for
+
+    customers = [CustomerFactory(account=AccountFactory()) for _ in range(4)]
+    for customer in customers:
+        place(customer, prepaid_plan)
+        place(customer, prepaid_plan)
+    assert OrderTally.objects.count() == 8
+    before = order_counts_by_status()
+    assert before[OrderStatus.WAITING_FOR_PAYMENT] == 8
+
+    url, options = embedded_broker
+    worker = start_worker(broker_url=url, transport_options=options, beat=True,
+                          env={"ORDER_TALLY_COMPACT_INTERVAL_SECONDS": "0.5"})
+    wait_for(lambda: OrderTally.objects.count() == 1, what="the tally to be folded", log=worker.output)
+    assert order_counts_by_status() == before
