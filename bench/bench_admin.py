@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _setup import machine_speed  # noqa: E402
 from tests.servers import PostgresServer, filesystem_broker  # noqa: E402
 
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
@@ -160,6 +161,7 @@ def main():
         configure(pg)
         started = time.perf_counter()
         root, manager = seed()
+        print(machine_speed())
         print(f"setup: {ACCOUNTS:,} accounts, {OPEN_OPERATIONS:,} open and {DECIDED_OPERATIONS:,} decided "
               f"operations in {time.perf_counter() - started:.1f} s (bulk insert, services bypassed)")
 

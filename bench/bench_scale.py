@@ -50,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _setup import machine_speed  # noqa: E402
 from tests.servers import PostgresServer  # noqa: E402
 
 GOAL_MS = 150
@@ -590,6 +591,7 @@ def main():
               f"{ManualOperation.objects.exclude(status='approval_required').count():,} decided and "
               f"{ManualOperation.objects.filter(status='approval_required').count():,} open operations, "
               f"{AuditLogEntry.objects.count():,} audit entries; database {size}")
+        print(machine_speed())
         print(f"loading: {loaded:.0f} s COPY + {vacuumed:.0f} s VACUUM ANALYZE; {version.split(',')[0]}, "
               f"{os.cpu_count()} cores; {args.runs} requests per page after 2 warm-ups")
         over = [label for label, p50, _, _ in rows if p50 > GOAL_MS]
