@@ -19,8 +19,11 @@ venv-dev: venv
 run: venv
 	bin/run
 
+# The suite in two processes or more (pytest-xdist; each has its own PostgreSQL): most of its
+# time is spent waiting on real workers, servers and the browser. The slowest tests are listed
+# at the end, to keep CI's time in view.
 test: venv-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --durations 15
 
 bench: venv-dev
 	$(PY) bench/run_all.py

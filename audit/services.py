@@ -139,7 +139,7 @@ def _entry(*, object_type, object_id, field, old, new, actor, reason):
     )
     batch = _batch.get()
     if batch is None:
-        entry.save(force_insert=True)
+        bulk_insert(AuditLogEntry, [entry])  # one statement from the metadata, as in a batch
     else:
         batch.entries.append(entry)
     return entry

@@ -50,10 +50,11 @@ class TaskLogContext(bootsteps.Step):
     """R35: each task's log lines carry its ``task_id``, and the ``request_id``/``user_id`` of
     the request that enqueued it (django-structlog carries them in the message headers).
 
-    django-structlog's own step would also connect the publishing receivers, which its app
-    config already connects (``DJANGO_STRUCTLOG_CELERY_ENABLED``): every enqueue would be
-    logged twice. And its context outlived the task, so the worker's next "received" line
-    carried the previous task's id: it is cleared when a task ends.
+    django-structlog's own step would also connect its publishing receivers; the one that
+    puts the request's context in the headers is connected in ``apps.py`` (the other would
+    log every enqueue as a line of its own). And its context outlived the task, so the
+    worker's next "received" line carried the previous task's id: it is cleared when a task
+    ends.
     """
 
     def __init__(self, parent, **kwargs):

@@ -377,6 +377,6 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # The request id comes from a valid incoming X-Request-ID (else it is generated) and is
 # returned in the response's X-Request-ID; tasks inherit it and add their task id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
-DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = False  # its receivers are connected in apps.py and celery.py
 LOGGING = logging_config(json_lines=json_lines_from_env(), level=env_str("DJANGO_LOG_LEVEL", "INFO"))
 configure_structlog()

@@ -20,6 +20,7 @@ from postpay_portal.api.filters import IdFilter, filter_parameters, validated_fi
 from postpay_portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from postpay_portal.api.idempotency import idempotent
 from postpay_portal.api.pagination import ApiPagination
+from postpay_portal.api.representation import represent
 from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
@@ -138,8 +139,10 @@ def order_output(request, order):
 
 def created_order_output(request, order):
     """An order a service just created: its placer is the requesting user and nobody has
-    approved it yet, so the returned instance already holds everything shown."""
-    return OrderOutput(order, context={"request": request}).data
+    approved it yet, so the returned instance already holds everything shown. It can be
+    neither failed by a decline nor carry a failure reason, so customers and staff read it
+    alike (R6, R24): the shared staff serializer answers for both."""
+    return represent(OrderOutput, order)
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -15,9 +15,11 @@ threads of one process hand the write lock to each other at once, in turn. Anoth
 Nothing about what a transaction sees or may do changes; only how writers wait.
 """
 
+import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
@@ -30,8 +32,19 @@ def _process_lock(name):
         return _locks.setdefault(str(name), threading.Lock())
 
 
+_sql_log = logging.getLogger("django.db.backends")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_process_lock = False
+
+    @property
+    def queries_logged(self):
+        """Statements are recorded (``connection.queries``) and logged when asked for — a
+        test's ``CaptureQueriesContext``, or ``DEBUG`` with the ``django.db.backends``
+        logger at DEBUG — not on every statement of every ``DEBUG`` run: with SQLite, Django
+        quotes each statement's parameters for that record by running one more query."""
+        return self.force_debug_cursor or (settings.DEBUG and _sql_log.isEnabledFor(logging.DEBUG))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

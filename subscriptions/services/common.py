@@ -1,4 +1,5 @@
 from accounts.models import Account
+from postpay_portal.bulk_sql import locked
 from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
 
 
@@ -30,7 +31,7 @@ def locked_account_for(actor, account_id):
     account_id = as_id(account_id, "account")
     if not is_staff(actor) and getattr(actor, "account_id", None) != account_id:
         raise NotFound("No such account.")
-    try:
-        return Account.objects.select_for_update().get(pk=account_id)
-    except Account.DoesNotExist:
+    account = locked(Account, account_id)
+    if account is None:
         raise NotFound("No such account.")
+    return account
