@@ -236,3 +236,21 @@ def test_actions_on_a_missing_order_are_404(api, staff_sam):
     for action in ("pay", "cancel", "retry"):
         response = api(staff_sam).post(f"/api/v1/orders/987654/{action}/")
         assert response.status_code == 404 and body(response)["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("manual", [True, False], ids=["held", "provisioning"])
+def test_r24_a_placed_order_answers_exactly_what_its_get_shows_to_its_placer(
+    api, manual, customer_alice, manager_max, alice_account, postpaid_plan, prepaid_plan
+):
+    """The 201 answers with the staff serializer shared with the outbox: a new order reads
+    the same to a customer as to staff. Placed by the customer and by staff, each answer
+    equals the GET of the one who placed it."""
+    from settings_app.services import postpay_settings_update
+
+    postpay_settings_update(actor=None, postpaid_permission_mode="manual" if manual else "automatic")
+    for user, payload in ((customer_alice, {"plan": postpaid_plan.pk, "period": "commercial"}),
+                          (manager_max, {"plan": prepaid_plan.pk, "period": "commercial", "account": alice_account.pk})):
+        client = api(user)
+        placed = body(place(client, **payload))
+        assert placed == body(client.get(f"/api/v1/orders/{placed['id']}/"))

@@ -326,11 +326,12 @@ def test_concurrent_writers_and_folds_keep_the_counts_exact(postpaid_plan, prepa
 @pytest.mark.postgres  # the outer run is on PostgreSQL; this runs the module again on SQLite
 def test_order_tally_on_sqlite(tmp_path):
     """The embedded default keeps the tally with its own triggers: the same tests, on SQLite,
-    plus a table rebuild by a migration (``tests/core/order_tally_sqlite.py``)."""
+    plus a table rebuild by a migration and the backend's statement record
+    (``tests/core/sqlite_only.py``)."""
     env = {**os.environ, "POSTPAY_TEST_DB": "sqlite"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not postgres",
-         "tests/core/test_order_tally.py", "tests/core/order_tally_sqlite.py"],
+         "tests/core/test_order_tally.py", "tests/core/sqlite_only.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import structlog
 from rest_framework.authtoken.models import Token
 
 from subscriptions.models import Order, OrderStatus
@@ -66,7 +67,10 @@ def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(customer_alice, p
     worker = start_worker(broker_url=url, transport_options=options, env={"DJANGO_DEBUG": "0"})
     from tests.core.helpers import place
 
-    order = place(customer_alice, postpaid_plan)  # automatic mode: provisions at once (R21)
+    # A request's context, as django-structlog's middleware binds it: the task inherits it
+    # through the message's headers.
+    with structlog.contextvars.bound_contextvars(request_id="req-r35-task-1", user_id=customer_alice.pk):
+        order = place(customer_alice, postpaid_plan)  # automatic mode: provisions at once (R21)
     deadline = time.monotonic() + 60
     while Order.objects.get(pk=order.pk).status != OrderStatus.COMPLETED:
         assert time.monotonic() < deadline, worker.output()[-4000:]
@@ -81,6 +85,7 @@ def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(customer_alice, p
     assert provisioned["order_id"] == order.pk
     started = [r for r in records_with(records, "task_started") if r.get("task") == "subscriptions.provision_order"]
     assert started and provisioned["task_id"] == started[0]["task_id"]
+    assert provisioned["request_id"] == started[0]["request_id"] == "req-r35-task-1"
 
 
 def _log_of_one_event(debug, var_dir):
