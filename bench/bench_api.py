@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _setup import machine_speed  # noqa: E402
 from tests.servers import PostgresServer, free_port, wait_for_port  # noqa: E402
 
 SETUP = """
@@ -269,6 +270,7 @@ def main():
     parser.add_argument("--py-spy", metavar="DIR", help="sample the servers with py-spy during the rounds")
     parser.add_argument("--target", choices=("both", "embedded", "postgres"), default="both")
     args = parser.parse_args()
+    print(machine_speed(), flush=True)
     if args.target in ("both", "embedded"):
         on_embedded(args)
     if args.target in ("both", "postgres"):

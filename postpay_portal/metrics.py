@@ -2,7 +2,8 @@
 
 Domain figures are computed from the database at scrape time by ``DomainCollector``, so
 every web process (gunicorn runs several) reports the same values; each is one indexed
-count or ``GROUP BY`` on an indexed column, never a loop over rows. The HTTP
+count or ``GROUP BY`` on an indexed column, never a loop over rows, and the orders by status
+are the few rows of the tally the database keeps (``subscriptions.models.OrderTally``). The HTTP
 request-duration histograms come from django-prometheus' middleware (per process).
 
 Access: loopback peers without credentials; anyone else only with
