@@ -20,8 +20,8 @@ from postpay_portal.api.filters import IdFilter, filter_parameters, validated_fi
 from postpay_portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from postpay_portal.api.idempotency import idempotent
 from postpay_portal.api.pagination import ApiPagination
-from postpay_portal.api.representation import represent
 from postpay_portal.api.permissions import ModelPermission
+from postpay_portal.api.representation import represent
 from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
 
