@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _setup import machine_speed
 from bench_api import ROOT, load, ms, prepare, production_env, request, stop
 
 from tests.servers import PostgresServer, free_port, wait_for_port
@@ -54,6 +55,7 @@ def main():
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
+    print(machine_speed(), flush=True)
     if not PostgresServer.available():
         print("bench_connections: PostgreSQL is not installed; skipped")
         return 0
