@@ -60,9 +60,9 @@ def order_count(*, user, account_id=None, status=None):
     million orders took 300 ms to count, issue 11 item 7); one account's orders are few
     and counted, as are a customer's, whose ``status`` filter is the masked one (R24).
     """
-    if getattr(user, "is_staff", False) and account_id is None and order_tally.maintained(connection):
-        tally = OrderTally.objects.all() if not status else OrderTally.objects.filter(status=status)
-        return tally.aggregate(n=Sum("delta"))["n"] or 0
+    if getattr(user, "is_staff", False) and account_id is None:
+        counts = order_counts_by_status()
+        return counts[status] if status else sum(counts.values())
     return order_list(user=user, account_id=account_id, status=status).count()
 
 
