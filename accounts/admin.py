@@ -44,7 +44,6 @@ from .selectors import accounts_to_approve_before_manual
 from .services import account_create, account_update, account_user_create
 from .visibility import ORDER_FAILED_BY_DECLINE
 
-
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
@@ -100,10 +99,12 @@ class AccountCreateForm(forms.Form):
     account_class = forms.ModelChoiceField(AccountClass.objects.all(), required=False)
     manager = forms.ModelChoiceField(
         get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
-        required=False, help_text="The operator responsible for this account.",
+        required=False,
+        help_text="The operator responsible for this account.",
     )
     preapproved = forms.BooleanField(
-        required=False, label="Create pre-approved",
+        required=False,
+        label="Create pre-approved",
         help_text="The account may order postpaid plans without a manager's review (R7).",
     )
 
@@ -218,8 +219,14 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
     def get_readonly_fields(self, request, obj=None):
         """The permission is read-only always (R6, R7); class and manager are set at creation
         (``account_update`` changes name and e-mail only)."""
-        readonly = ["account_class", "manager", "created_at", "approve_in_advance_button", "add_customer_login",
-                    "audit_trail"]
+        readonly = [
+            "account_class",
+            "manager",
+            "created_at",
+            "approve_in_advance_button",
+            "add_customer_login",
+            "audit_trail",
+        ]
         if request_is_manual(request):
             readonly += ["postpay_permission", "linked_manual_operation", "why_held"]
         return readonly
@@ -241,10 +248,18 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
         decided = ""
         if operation.decided_at:
-            decided = f" by {operation.decided_by.get_username() if operation.decided_by_id else 'system'}" \
-                      f" at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}"
-        return format_html('<a href="{}">#{} {}</a> — {}{}', url, operation.pk,
-                           operation.get_operation_display(), operation.get_status_display(), decided)
+            decided = (
+                f" by {operation.decided_by.get_username() if operation.decided_by_id else 'system'}"
+                f" at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}"
+            )
+        return format_html(
+            '<a href="{}">#{} {}</a> — {}{}',
+            url,
+            operation.pk,
+            operation.get_operation_display(),
+            operation.get_status_display(),
+            decided,
+        )
 
     @admin.display(description="Why orders are held or refused")
     def why_held(self, obj):
@@ -257,25 +272,30 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         status_label = obj.get_postpay_permission_display()
         if not orders:
             if obj.postpay_permission in (PostpayPermission.UNDER_REVIEW, PostpayPermission.DECLINED):
-                return f"Mode Manually, account status \"{status_label}\": new postpaid orders are refused."
+                return f'Mode Manually, account status "{status_label}": new postpaid orders are refused.'
             return "No held or refused orders."
         operations = {op.order_id: op for op in obj.manual_operations.select_related("decided_by")}
         rows = []
         for order in orders:
             operation = operations.get(order.pk)
             if order.status == OrderStatus.WAITING_FOR_APPROVAL:
-                why = "held: the mode is Manually and this was the account's first postpaid order; " \
-                      "waiting for a manager's decision"
+                why = (
+                    "held: the mode is Manually and this was the account's first postpaid order; "
+                    "waiting for a manager's decision"
+                )
             elif operation and operation.status == OperationStatus.DECLINED:
                 who = operation.decided_by.get_username() if operation.decided_by_id else "system"
-                why = f"refused: declined by {who} at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}" \
-                      f" ({operation.get_reason_display()})"
+                why = (
+                    f"refused: declined by {who} at {timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}"
+                    f" ({operation.get_reason_display()})"
+                )
             else:
                 why = "refused: the account's postpay request was declined"
             url = reverse("admin:subscriptions_order_change", args=[order.pk])
             rows.append((url, order.pk, why))
         return format_html(
-            "Account status: {}.<ul>{}</ul>", status_label,
+            "Account status: {}.<ul>{}</ul>",
+            status_label,
             format_html_join("", '<li><a href="{}">Order #{}</a> — {}</li>', rows),
         )
 
@@ -283,9 +303,11 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
     def approve_in_advance_button(self, obj):
         """R36b: shown to managers while the account has not been reviewed."""
         url = reverse("admin:accounts_account_approve_in_advance", args=[obj.pk])
-        return format_html('<a class="button" id="approve-in-advance" href="{}">Approve in advance</a> '
-                           '<span class="help">Lets the account order postpaid plans without a held order.</span>',
-                           url)
+        return format_html(
+            '<a class="button" id="approve-in-advance" href="{}">Approve in advance</a> '
+            '<span class="help">Lets the account order postpaid plans without a held order.</span>',
+            url,
+        )
 
     @admin.display(description="Customer logins")
     def add_customer_login(self, obj):
@@ -305,10 +327,16 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
 
     def get_urls(self):
         return [
-            path("<int:account_id>/add-login/", self.admin_site.admin_view(self.add_login_view),
-                 name="accounts_account_add_login"),
-            path("<int:account_id>/approve-in-advance/", self.admin_site.admin_view(self.approve_in_advance_view),
-                 name="accounts_account_approve_in_advance"),
+            path(
+                "<int:account_id>/add-login/",
+                self.admin_site.admin_view(self.add_login_view),
+                name="accounts_account_add_login",
+            ),
+            path(
+                "<int:account_id>/approve-in-advance/",
+                self.admin_site.admin_view(self.approve_in_advance_view),
+                name="accounts_account_approve_in_advance",
+            ),
             *super().get_urls(),
         ]
 
@@ -320,11 +348,17 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
 
         def created(account):
             self.log_addition(request, account, [{"added": {}}])
-            return f"Account \"{account}\" was created.", reverse("admin:accounts_account_change", args=[account.pk])
+            return f'Account "{account}" was created.', reverse("admin:accounts_account_change", args=[account.pk])
 
         return service_form_page(
-            request, self, form, lambda data: account_create(actor=request.user, **form.service_kwargs()), created,
-            title="Add account", submit_label="Create account", submit_name="_save",
+            request,
+            self,
+            form,
+            lambda data: account_create(actor=request.user, **form.service_kwargs()),
+            created,
+            title="Add account",
+            submit_label="Create account",
+            submit_name="_save",
             cancel_url=reverse("admin:accounts_account_changelist"),
         )
 
@@ -353,11 +387,16 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
             raise PermissionDenied
         change_url = reverse("admin:accounts_account_change", args=[account.pk])
         return service_form_page(
-            request, self, CustomerLoginForm(request.POST or None),
+            request,
+            self,
+            CustomerLoginForm(request.POST or None),
             lambda data: account_user_create(actor=request.user, account_id=account.pk, **data),
-            lambda user: (f"Customer login \"{user.get_username()}\" was added.", change_url),
-            title=f"Add a customer login to {account}", submit_label="Add login",
-            cancel_url=change_url, obj=account, object_url=change_url,
+            lambda user: (f'Customer login "{user.get_username()}" was added.', change_url),
+            title=f"Add a customer login to {account}",
+            submit_label="Add login",
+            cancel_url=change_url,
+            obj=account,
+            object_url=change_url,
         )
 
     def get_import_resource_kwargs(self, request, **kwargs):
@@ -375,34 +414,48 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         if not self.has_decide_permission(request):
             raise PermissionDenied
         return service_form_page(
-            request, self, ApproveForm(request.POST or None),
+            request,
+            self,
+            ApproveForm(request.POST or None),
             lambda data: manual_operation_approve_in_advance(actor=request.user, account_id=account.pk, **data),
-            lambda _: (f"\"{account}\" may order postpaid plans: approved in advance.", change_url),
-            title=f"Approve {account} in advance?", submit_label="Approve in advance",
-            cancel_url=change_url, obj=account, object_url=change_url,
+            lambda _: (f'"{account}" may order postpaid plans: approved in advance.', change_url),
+            title=f"Approve {account} in advance?",
+            submit_label="Approve in advance",
+            cancel_url=change_url,
+            obj=account,
+            object_url=change_url,
             intro="The account may then order postpaid plans without a manager's review of its first order. "
-                  "A manual operation is recorded as approved by you, with your note.",
+            "A manual operation is recorded as approved by you, with your note.",
         )
 
     @admin.action(description="Approve postpaid ordering in advance", permissions=["decide"])
     def approve_in_advance_selected(self, request, queryset):
         """R36b: each account decided on its own (a refused one changes nothing), written in
-        bulk by the service; only accounts not reviewed change; the summary counts the approved and the skipped by reason."""
+        bulk by the service; only accounts not reviewed change; the summary counts the
+        approved and the skipped by reason."""
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         form, page = bulk_confirmation(
-            request, self, ids, form_class=ApproveForm, title=f"Approve {len(ids)} account(s) in advance?",
+            request,
+            self,
+            ids,
+            form_class=ApproveForm,
+            title=f"Approve {len(ids)} account(s) in advance?",
             submit_label="Approve in advance",
             intro="Each account not reviewed yet is approved on its own; accounts under review, declined or "
-                  "approved already are skipped and counted:",
+            "approved already are skipped and counted:",
         )
         if page is not None:
             return page
-        approved, skipped = bulk_outcome(*manual_operations_approve_in_advance(
-            actor=request.user, account_ids=ids, note=form.cleaned_data["note"]))
+        approved, skipped = bulk_outcome(
+            *manual_operations_approve_in_advance(actor=request.user, account_ids=ids, note=form.cleaned_data["note"])
+        )
         if approved:
             messages.success(request, f"Approved {len(approved)} account(s) in advance.")
         if skipped:
             by_reason = Counter(why for _, why in skipped)
-            messages.warning(request, f"Skipped {len(skipped)} account(s): "
-                                      + "; ".join(f"{count} × {why}" for why, count in by_reason.most_common()))
+            messages.warning(
+                request,
+                f"Skipped {len(skipped)} account(s): "
+                + "; ".join(f"{count} × {why}" for why, count in by_reason.most_common()),
+            )
         return None

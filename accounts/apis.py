@@ -70,7 +70,10 @@ class AccountListApi(ListAPIView):
 
     @extend_schema(
         parameters=filter_parameters(AccountFilter),
-        responses={200: AccountOutput(many=True), **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"])},
+        responses={
+            200: AccountOutput(many=True),
+            **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"]),
+        },
         tags=["accounts"],
     )
     def get(self, request, *args, **kwargs):
@@ -109,7 +112,9 @@ class AccountDetailApi(APIView):
         name = serializers.CharField(max_length=200, required=False)
         email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
 
-    @extend_schema(responses={200: AccountOutput, **errors(s403=["permission_denied"], s404=["not_found"])}, tags=["accounts"])
+    @extend_schema(
+        responses={200: AccountOutput, **errors(s403=["permission_denied"], s404=["not_found"])}, tags=["accounts"]
+    )
     def get(self, request, pk):
         return Response(AccountOutput(account_get_for_user(user=request.user, account_id=pk)).data)
 
@@ -202,8 +207,12 @@ class AccountApproveInAdvanceApi(APIView):
         request=InputSerializer,
         responses={
             200: AccountOutput,
-            **errors(body=True, s403=["permission_denied"], s404=["not_found"],
-                     s409=["postpay_under_review", "postpay_declined", "postpay_review_not_needed"]),
+            **errors(
+                body=True,
+                s403=["permission_denied"],
+                s404=["not_found"],
+                s409=["postpay_under_review", "postpay_declined", "postpay_review_not_needed"],
+            ),
         },
         tags=["accounts"],
     )

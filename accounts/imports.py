@@ -72,8 +72,11 @@ class AccountImportResource(resources.ModelResource):
             raise ValidationError({"postpay_permission": "Use none or approved."})
         try:
             account = account_create(
-                actor=self.actor, name=values["name"], email=values["email"],
-                account_class=values["account_class"] or None, manager=values["manager"] or None,
+                actor=self.actor,
+                name=values["name"],
+                email=values["email"],
+                account_class=values["account_class"] or None,
+                manager=values["manager"] or None,
                 preapproved=permission == PostpayPermission.APPROVED,
             )
         except DomainError as error:

@@ -62,13 +62,22 @@ def account_create(*, actor, name, email="", account_class=None, manager=None, p
                 raise InvalidInput.on("manager", "No operator with this username.")
         account = Account.objects.create(name=name, email=email, account_class=klass, manager=linked_manager)
         audit_record(
-            object_type=ObjectType.ACCOUNT, object_id=account.pk, field="postpay_permission",
-            old=None, new=account.postpay_permission, actor=actor, reason="account created",
+            object_type=ObjectType.ACCOUNT,
+            object_id=account.pk,
+            field="postpay_permission",
+            old=None,
+            new=account.postpay_permission,
+            actor=actor,
+            reason="account created",
         )
         if preapproved:
             audited_transition(
-                account, "preapprove_postpay", object_type=ObjectType.ACCOUNT,
-                field="postpay_permission", actor=actor, reason="created pre-approved",
+                account,
+                "preapprove_postpay",
+                object_type=ObjectType.ACCOUNT,
+                field="postpay_permission",
+                actor=actor,
+                reason="created pre-approved",
             )
     return account
 
@@ -150,39 +159,66 @@ def account_postpay_override(*, actor, account_id, to, reason):
         raise InvalidInput.on("reason", "A reason is required.")
     with transaction.atomic():
         account = _locked_account(account_id)
-        open_operation = ManualOperation.objects.filter(
-            account=account, status=OperationStatus.APPROVAL_REQUIRED
-        ).values_list("pk", flat=True).first()
+        open_operation = (
+            ManualOperation.objects.filter(account=account, status=OperationStatus.APPROVAL_REQUIRED)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if open_operation is not None:
             raise PostpayUnderReview(
                 f"Account #{account.pk} is under review: manual operation #{open_operation} is open. "
                 "A manager decides it in the operator portal; the override is for final statuses only."
             )
         audited_transition(
-            account, "override_postpay", object_type=ObjectType.ACCOUNT, field="postpay_permission",
-            actor=actor, reason=f"support override: {reason.strip()}", to=to,
+            account,
+            "override_postpay",
+            object_type=ObjectType.ACCOUNT,
+            field="postpay_permission",
+            actor=actor,
+            reason=f"support override: {reason.strip()}",
+            to=to,
         )
     return account
 
 
 # Transitions used inside other services' transactions (the caller holds the lock).
 
+
 def account_request_postpay_review(*, actor, account, reason):
-    audited_transition(account, "request_postpay_review", object_type=ObjectType.ACCOUNT,
-                       field="postpay_permission", actor=actor, reason=reason)
+    audited_transition(
+        account,
+        "request_postpay_review",
+        object_type=ObjectType.ACCOUNT,
+        field="postpay_permission",
+        actor=actor,
+        reason=reason,
+    )
 
 
 def account_grant_postpay(*, actor, account, reason):
-    audited_transition(account, "grant_postpay", object_type=ObjectType.ACCOUNT,
-                       field="postpay_permission", actor=actor, reason=reason)
+    audited_transition(
+        account, "grant_postpay", object_type=ObjectType.ACCOUNT, field="postpay_permission", actor=actor, reason=reason
+    )
 
 
 def account_approve_postpay_in_advance(*, actor, account, reason):
     """R36b: none → approved, the transition of an account created pre-approved (R7)."""
-    audited_transition(account, "preapprove_postpay", object_type=ObjectType.ACCOUNT,
-                       field="postpay_permission", actor=actor, reason=reason)
+    audited_transition(
+        account,
+        "preapprove_postpay",
+        object_type=ObjectType.ACCOUNT,
+        field="postpay_permission",
+        actor=actor,
+        reason=reason,
+    )
 
 
 def account_refuse_postpay(*, actor, account, reason):
-    audited_transition(account, "refuse_postpay", object_type=ObjectType.ACCOUNT,
-                       field="postpay_permission", actor=actor, reason=reason)
+    audited_transition(
+        account,
+        "refuse_postpay",
+        object_type=ObjectType.ACCOUNT,
+        field="postpay_permission",
+        actor=actor,
+        reason=reason,
+    )

@@ -46,7 +46,10 @@ class AuditLogListApi(ListAPIView):
 
     @extend_schema(
         parameters=filter_parameters(AuditLogFilter),
-        responses={200: AuditLogEntryOutput(many=True), **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"])},
+        responses={
+            200: AuditLogEntryOutput(many=True),
+            **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"]),
+        },
         tags=["audit"],
     )
     def get(self, request, *args, **kwargs):

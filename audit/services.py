@@ -40,8 +40,12 @@ class ChangeBatch:
 
     def mark(self):
         """Where the batch stands: ``rollback(mark)`` forgets what came after (a refusal)."""
-        return (len(self.entries), len(self.events), len(self.saves),
-                {func: len(items) for func, items in self.after_commit.items()})
+        return (
+            len(self.entries),
+            len(self.events),
+            len(self.saves),
+            {func: len(items) for func, items in self.after_commit.items()},
+        )
 
     def rollback(self, mark):
         entries, events, saves, after_commit = mark
@@ -50,7 +54,7 @@ class ChangeBatch:
         for key in list(self.saves)[saves:]:
             del self.saves[key]
         for func, items in self.after_commit.items():
-            del items[after_commit.get(func, 0):]
+            del items[after_commit.get(func, 0) :]
 
     def flush(self):
         groups = {}
@@ -152,10 +156,17 @@ def audit_record(*, object_type, object_id, field, old, new, actor=None, reason=
     R34: the change's event, if the contract publishes one, is appended beside it; pass the
     changed ``obj`` when you have it, else the event reads it again.
     """
-    entry = _entry(object_type=object_type, object_id=object_id, field=field, old=old, new=new, actor=actor,
-                   reason=reason)
-    event_record_change(object_type=object_type, object_id=object_id, obj=obj, changes={field: (old, new)},
-                        created=old is None, pending=_pending_events())
+    entry = _entry(
+        object_type=object_type, object_id=object_id, field=field, old=old, new=new, actor=actor, reason=reason
+    )
+    event_record_change(
+        object_type=object_type,
+        object_id=object_id,
+        obj=obj,
+        changes={field: (old, new)},
+        created=old is None,
+        pending=_pending_events(),
+    )
     return entry
 
 
@@ -166,8 +177,7 @@ def audit_record_changes(*, object_type, obj, changes, actor=None, reason=""):
         _entry(object_type=object_type, object_id=obj.pk, field=field, old=old, new=new, actor=actor, reason=reason)
         for field, (old, new) in changes.items()
     ]
-    event_record_change(object_type=object_type, object_id=obj.pk, obj=obj, changes=changes,
-                        pending=_pending_events())
+    event_record_change(object_type=object_type, object_id=obj.pk, obj=obj, changes=changes, pending=_pending_events())
     return entries
 
 
@@ -205,5 +215,6 @@ def audited_transition(obj, transition, *, object_type, field, actor=None, reaso
 def publish_change(*, object_type, obj, created):
     """R34: the event of a change that has no audit entry of its own — a subscription
     created, renewed or switched by provisioning — in the caller's transaction."""
-    return event_record_change(object_type=object_type, object_id=obj.pk, obj=obj, created=created,
-                               pending=_pending_events())
+    return event_record_change(
+        object_type=object_type, object_id=obj.pk, obj=obj, created=created, pending=_pending_events()
+    )

@@ -79,8 +79,11 @@ def placers(manager, plan, prefix, count=20):
     customers = []
     for i in range(count):
         account = account_create(actor=manager, name=f"{prefix} {i}", preapproved=True)
-        customers.append(account_user_create(actor=manager, account_id=account.pk, username=f"{prefix}-{i}",
-                                             password="bench-pass-123"))
+        customers.append(
+            account_user_create(
+                actor=manager, account_id=account.pk, username=f"{prefix}-{i}", password="bench-pass-123"
+            )
+        )
 
     def place(i):
         customer = customers[i % len(customers)]

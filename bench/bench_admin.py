@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _setup import machine_speed  # noqa: E402
+
 from tests.servers import PostgresServer, filesystem_broker  # noqa: E402
 
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
@@ -33,17 +34,19 @@ RUNS = 15
 def configure(pg):
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-"))
     url, options = filesystem_broker(var)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
-        "DATABASE_URL": pg.url,
-        "POSTPAY_VAR_DIR": str(var),
-        "CELERY_BROKER_URL": url,  # a real broker folder; no worker drains it during the bench
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "AXES_ENABLED": "0",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
+            "DATABASE_URL": pg.url,
+            "POSTPAY_VAR_DIR": str(var),
+            "CELERY_BROKER_URL": url,  # a real broker folder; no worker drains it during the bench
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "AXES_ENABLED": "0",
+        }
+    )
     import django
 
     django.setup()
@@ -79,15 +82,30 @@ def seed():
         + [PostpayPermission.NONE] * (ACCOUNTS - held)
     )
     Account.objects.bulk_create(
-        [Account(name=f"Account {i:06d}", email=f"billing{i}@example.com", account_class=classes[i % 3],
-                 manager=managers[i % 5], postpay_permission=status) for i, status in enumerate(statuses)],
+        [
+            Account(
+                name=f"Account {i:06d}",
+                email=f"billing{i}@example.com",
+                account_class=classes[i % 3],
+                manager=managers[i % 5],
+                postpay_permission=status,
+            )
+            for i, status in enumerate(statuses)
+        ],
         batch_size=5000,
     )
     # R36b: accounts not reviewed yet that a manager approves in advance, in bulk; the
     # search "Prospect" selects exactly them in the accounts list.
     Account.objects.bulk_create(
-        [Account(name=f"Prospect {i:04d}", email=f"prospect{i}@example.com", account_class=classes[i % 3],
-                 manager=managers[i % 5]) for i in range(IN_ADVANCE)],
+        [
+            Account(
+                name=f"Prospect {i:04d}",
+                email=f"prospect{i}@example.com",
+                account_class=classes[i % 3],
+                manager=managers[i % 5],
+            )
+            for i in range(IN_ADVANCE)
+        ],
         batch_size=5000,
     )
     accounts = list(Account.objects.order_by("id").values_list("id", "postpay_permission")[:held])
@@ -97,9 +115,17 @@ def seed():
         PostpayPermission.DECLINED: OrderStatus.PROVISIONING_FAILED,
     }
     Order.objects.bulk_create(
-        [Order(account_id=pk, plan=plan, period="commercial", price=plan.price, status=order_status[status],
-               failure_reason="postpay_declined" if status == PostpayPermission.DECLINED else "")
-         for pk, status in accounts],
+        [
+            Order(
+                account_id=pk,
+                plan=plan,
+                period="commercial",
+                price=plan.price,
+                status=order_status[status],
+                failure_reason="postpay_declined" if status == PostpayPermission.DECLINED else "",
+            )
+            for pk, status in accounts
+        ],
         batch_size=5000,
     )
     orders = dict(Order.objects.values_list("account_id", "id"))
@@ -110,11 +136,17 @@ def seed():
         PostpayPermission.DECLINED: OperationStatus.DECLINED,
     }
     ManualOperation.objects.bulk_create(
-        [ManualOperation(account_id=pk, order_id=orders[pk], description=f"Account {pk}: postpaid order",
-                         status=op_status[status],
-                         decided_by=None if status == PostpayPermission.UNDER_REVIEW else manager,
-                         decided_at=None if status == PostpayPermission.UNDER_REVIEW else now)
-         for pk, status in accounts],
+        [
+            ManualOperation(
+                account_id=pk,
+                order_id=orders[pk],
+                description=f"Account {pk}: postpaid order",
+                status=op_status[status],
+                decided_by=None if status == PostpayPermission.UNDER_REVIEW else manager,
+                decided_at=None if status == PostpayPermission.UNDER_REVIEW else now,
+            )
+            for pk, status in accounts
+        ],
         batch_size=5000,
     )
     from django.db import connection
@@ -162,8 +194,10 @@ def main():
         started = time.perf_counter()
         root, manager = seed()
         print(machine_speed())
-        print(f"setup: {ACCOUNTS:,} accounts, {OPEN_OPERATIONS:,} open and {DECIDED_OPERATIONS:,} decided "
-              f"operations in {time.perf_counter() - started:.1f} s (bulk insert, services bypassed)")
+        print(
+            f"setup: {ACCOUNTS:,} accounts, {OPEN_OPERATIONS:,} open and {DECIDED_OPERATIONS:,} decided "
+            f"operations in {time.perf_counter() - started:.1f} s (bulk insert, services bypassed)"
+        )
 
         from django.test import Client
 
@@ -174,7 +208,10 @@ def main():
         pages = [
             ("accounts list, page 1", "/admin/accounts/account/"),
             # the last page a capped count reaches (10,000 rows, docs/decisions.md)
-            (f"accounts list, page {min(200, ACCOUNTS // 50 - 1)}", f"/admin/accounts/account/?p={min(200, ACCOUNTS // 50 - 1)}"),
+            (
+                f"accounts list, page {min(200, ACCOUNTS // 50 - 1)}",
+                f"/admin/accounts/account/?p={min(200, ACCOUNTS // 50 - 1)}",
+            ),
             ("accounts list, filter under_review", "/admin/accounts/account/?postpay_permission=under_review"),
             ("accounts list, search", "/admin/accounts/account/?q=Account+0999"),
             ("operations queue (open, oldest first)", "/admin/manual_operations/manualoperation/"),
@@ -192,14 +229,26 @@ def main():
         queue = "/admin/manual_operations/manualoperation/"
         first = ManualOperation.objects.filter(status=OperationStatus.APPROVAL_REQUIRED).values_list("pk", flat=True)[0]
         start = time.perf_counter()
-        response = post(manager_client, queue, {"action": "approve_selected", "select_across": "1", "index": "0",
-                                               "_selected_action": [first], "confirm": "Approve", "note": "bench"})
+        response = post(
+            manager_client,
+            queue,
+            {
+                "action": "approve_selected",
+                "select_across": "1",
+                "index": "0",
+                "_selected_action": [first],
+                "confirm": "Approve",
+                "note": "bench",
+            },
+        )
         elapsed = time.perf_counter() - start
         approved = ManualOperation.objects.filter(status=OperationStatus.APPROVED, note="bench").count()
         assert response.status_code == 302, response.status_code
         verdict = "ok" if elapsed <= 3 else "OVER GOAL"
-        print(f"\nbulk approve through the admin action: {approved:,} operations in {elapsed:.2f} s "
-              f"({elapsed / max(approved, 1) * 1000:.1f} ms each; goal ≤ 3 s)  {verdict}")
+        print(
+            f"\nbulk approve through the admin action: {approved:,} operations in {elapsed:.2f} s "
+            f"({elapsed / max(approved, 1) * 1000:.1f} ms each; goal ≤ 3 s)  {verdict}"
+        )
         assert approved == OPEN_OPERATIONS
 
         # R36b, issue 12: approve in advance 1,000 accounts not reviewed yet, through the
@@ -209,15 +258,28 @@ def main():
         accounts = "/admin/accounts/account/?q=Prospect"
         first = Account.objects.filter(name__startswith="Prospect").values_list("pk", flat=True)[0]
         start = time.perf_counter()
-        response = post(manager_client, accounts, {"action": "approve_in_advance_selected", "select_across": "1",
-                                                  "index": "0", "_selected_action": [first], "confirm": "Approve",
-                                                  "note": "bench"})
+        response = post(
+            manager_client,
+            accounts,
+            {
+                "action": "approve_in_advance_selected",
+                "select_across": "1",
+                "index": "0",
+                "_selected_action": [first],
+                "confirm": "Approve",
+                "note": "bench",
+            },
+        )
         elapsed = time.perf_counter() - start
         assert response.status_code == 302, response.status_code
-        done = Account.objects.filter(name__startswith="Prospect", postpay_permission=PostpayPermission.APPROVED).count()
+        done = Account.objects.filter(
+            name__startswith="Prospect", postpay_permission=PostpayPermission.APPROVED
+        ).count()
         verdict = "ok" if elapsed <= 3 else "OVER GOAL"
-        print(f"bulk approve in advance through the admin action: {done:,} accounts in {elapsed:.2f} s "
-              f"({elapsed / max(done, 1) * 1000:.1f} ms each; goal ≤ 3 s)  {verdict}")
+        print(
+            f"bulk approve in advance through the admin action: {done:,} accounts in {elapsed:.2f} s "
+            f"({elapsed / max(done, 1) * 1000:.1f} ms each; goal ≤ 3 s)  {verdict}"
+        )
         assert done == IN_ADVANCE
     finally:
         from django.db import connections

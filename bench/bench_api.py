@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _setup import machine_speed  # noqa: E402
+
 from tests.servers import PostgresServer, free_port, wait_for_port  # noqa: E402
 
 SETUP = """
@@ -47,7 +48,9 @@ plan = plan_create(actor=operator, name="Flex", billing_model="postpay", price="
 tokens = []
 for i in range({threads}):
     account = account_create(actor=operator, name=f"Bench {{i}}")
-    user = account_user_create(actor=operator, account_id=account.pk, username=f"bench{{i}}", password="x-long-password-1")
+    user = account_user_create(
+        actor=operator, account_id=account.pk, username=f"bench{{i}}", password="x-long-password-1"
+    )
     tokens.append(Token.objects.create(user=user).key)
 print(json.dumps({{"plan": plan.pk, "tokens": tokens}}))
 """
@@ -135,9 +138,23 @@ class PySpy:
         self.path = Path(folder) / f"{name}.txt"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
-             "--rate", "250", "--format", "raw", "--function", "--nonblocking", "--output", str(self.path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--subprocesses",
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--function",
+                "--nonblocking",
+                "--output",
+                str(self.path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)
 
@@ -152,28 +169,42 @@ class PySpy:
             total += int(count)
             for frame in set(stack.split(";")):
                 inclusive[frame] = inclusive.get(frame, 0) + int(count)
-        print(f"  py-spy: {total} samples of the server processes, inclusive share of the top functions "
-              f"(raw stacks: {self.path})")
+        print(
+            f"  py-spy: {total} samples of the server processes, inclusive share of the top functions "
+            f"(raw stacks: {self.path})"
+        )
         for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
             print(f"    {100 * count / total:5.1f}%  {frame[:150]}")
 
 
 def report(title, trivial_rps, trivial_lat, order_rps, order_lat):
     print(title)
-    print(f"  trivial GET /api/v1/account/   {trivial_rps:8.1f} req/s   "
-          f"p50 {ms(trivial_lat, 50):6.1f} ms   p95 {ms(trivial_lat, 95):6.1f} ms")
-    print(f"  order   POST /api/v1/orders/   {order_rps:8.1f} req/s   "
-          f"p50 {ms(order_lat, 50):6.1f} ms   p95 {ms(order_lat, 95):6.1f} ms")
+    print(
+        f"  trivial GET /api/v1/account/   {trivial_rps:8.1f} req/s   "
+        f"p50 {ms(trivial_lat, 50):6.1f} ms   p95 {ms(trivial_lat, 95):6.1f} ms"
+    )
+    print(
+        f"  order   POST /api/v1/orders/   {order_rps:8.1f} req/s   "
+        f"p50 {ms(order_lat, 50):6.1f} ms   p95 {ms(order_lat, 95):6.1f} ms"
+    )
     ratio = order_rps / trivial_rps
-    print(f"  ratio order/trivial            {ratio:8.2f}   (goal >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})",
-          flush=True)
+    print(
+        f"  ratio order/trivial            {ratio:8.2f}   (goal >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})",
+        flush=True,
+    )
 
 
 def prepare(env, threads):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True, capture_output=True)
-    setup = subprocess.run([*manage, "shell", "-c", SETUP.format(threads=threads)], env=env, cwd=ROOT,
-                           check=True, capture_output=True, text=True)
+    setup = subprocess.run(
+        [*manage, "shell", "-c", SETUP.format(threads=threads)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(setup.stdout.strip().splitlines()[-1])
 
 
@@ -213,15 +244,29 @@ def on_postgres(args):
         fixtures = prepare(env, args.threads)
         port = free_port()
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "postpay_portal.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "postpay_portal.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, timeout=30)
         spy = (lambda: PySpy(args.py_spy, "postgres-gunicorn", gunicorn.pid)) if args.py_spy else None
         figures = measure(port, fixtures["tokens"], fixtures["plan"], args.requests, args.rounds, spy)
-        report(f"PostgreSQL under gunicorn (2 workers, DJANGO_DEBUG=0, JSON logs at INFO), {args.threads} client "
-               f"threads, {len(figures[1])} requests per endpoint in {args.rounds} alternating rounds", *figures)
+        report(
+            f"PostgreSQL under gunicorn (2 workers, DJANGO_DEBUG=0, JSON logs at INFO), {args.threads} client "
+            f"threads, {len(figures[1])} requests per endpoint in {args.rounds} alternating rounds",
+            *figures,
+        )
     finally:
         stop(gunicorn)
         postgres.stop()
@@ -236,27 +281,36 @@ def on_embedded(args):
     serve = None
     try:
         env = {
-            key: value for key, value in os.environ.items()
+            key: value
+            for key, value in os.environ.items()
             if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_LOG_LEVEL", "DJANGO_LOG_FORMAT")
         }
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-            "POSTPAY_VAR_DIR": str(var),
-            "DJANGO_DEBUG": "1",
-            "DJANGO_SECURE_COOKIES": "0",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+                "POSTPAY_VAR_DIR": str(var),
+                "DJANGO_DEBUG": "1",
+                "DJANGO_SECURE_COOKIES": "0",
+            }
+        )
         fixtures = prepare(env, args.threads)
         port = free_port()
         serve = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, timeout=60)
         spy = (lambda: PySpy(args.py_spy, "embedded-serve", serve.pid)) if args.py_spy else None
         figures = measure(port, fixtures["tokens"], fixtures["plan"], args.requests, args.rounds, spy)
-        report(f"embedded default as make run serves it (runserver, DJANGO_DEBUG=1, SQLite, file-system broker, "
-               f"worker and beat running), {args.threads} client threads, {len(figures[1])} requests per endpoint "
-               f"in {args.rounds} alternating rounds", *figures)
+        report(
+            f"embedded default as make run serves it (runserver, DJANGO_DEBUG=1, SQLite, file-system broker, "
+            f"worker and beat running), {args.threads} client threads, {len(figures[1])} requests per endpoint "
+            f"in {args.rounds} alternating rounds",
+            *figures,
+        )
     finally:
         stop(serve)
         subprocess.run(["rm", "-rf", str(var)], check=False)

@@ -26,7 +26,9 @@ def held_orders(n, manager, plan, tag):
     orders = []
     for i in range(n):
         account = account_create(actor=manager, name=f"{tag} {i}")
-        user = account_user_create(actor=manager, account_id=account.pk, username=f"{tag}-{i}", password="bench-pass-123")
+        user = account_user_create(
+            actor=manager, account_id=account.pk, username=f"{tag}-{i}", password="bench-pass-123"
+        )
         orders.append(order_place(actor=user, account_id=account.pk, plan_id=plan.pk, period="commercial"))
     return orders
 
@@ -38,8 +40,12 @@ def approve_latency(label, broker_url, transport_options, manager, plan, var):
 
     use_broker(broker_url, transport_options)
     orders = held_orders(ORDERS + 5, manager, plan, label)
-    env = {"DATABASE_URL": os.environ["DATABASE_URL"], "CELERY_BROKER_URL": broker_url, "POSTPAY_VAR_DIR": var,
-           "DJANGO_LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CELERY_BROKER_URL": broker_url,
+        "POSTPAY_VAR_DIR": var,
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
     worker = CeleryWorker(env).start()
     try:
         latencies = []
@@ -56,9 +62,11 @@ def approve_latency(label, broker_url, transport_options, manager, plan, var):
                 latencies.append((completed_at - operation.decided_at).total_seconds() * 1000)
     finally:
         worker.stop()
-    print(f"approve → completed, {label:<8} broker, {len(latencies)} orders: "
-          f"p50 {percentile(latencies, 50):6.1f} ms   p95 {percentile(latencies, 95):6.1f} ms   "
-          f"mean {statistics.mean(latencies):6.1f} ms")
+    print(
+        f"approve → completed, {label:<8} broker, {len(latencies)} orders: "
+        f"p50 {percentile(latencies, 50):6.1f} ms   p95 {percentile(latencies, 95):6.1f} ms   "
+        f"mean {statistics.mean(latencies):6.1f} ms"
+    )
 
 
 def placement_throughput(manager, plan):
@@ -73,8 +81,15 @@ def placement_throughput(manager, plan):
     def bare_insert(i):
         customer = customers[i % len(customers)]
         with transaction.atomic():
-            Order.objects.create(type="new", account_id=customer.account_id, plan=plan, period="commercial",
-                                 price=plan.price, status=OrderStatus.PROVISIONING, created_by=customer)
+            Order.objects.create(
+                type="new",
+                account_id=customer.account_id,
+                plan=plan,
+                period="commercial",
+                price=plan.price,
+                status=OrderStatus.PROVISIONING,
+                created_by=customer,
+            )
 
     for i in range(50):  # warm-up
         place(i)

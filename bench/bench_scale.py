@@ -44,22 +44,25 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _setup import machine_speed  # noqa: E402
+
 from tests.servers import PostgresServer  # noqa: E402
 
 GOAL_MS = 150
 BIG_ACCOUNT_ORDERS = 10_000
 # PostgreSQL as one would configure it on this 2-core, 24 GB machine: a quarter of the memory
 # would be 6 GB of shared buffers; the machine is shared, so 1 GB. SSD-like random reads.
-PG_OPTIONS = ("-c shared_buffers=1GB -c effective_cache_size=4GB -c work_mem=16MB "
-              "-c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min "
-              "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=2")
+PG_OPTIONS = (
+    "-c shared_buffers=1GB -c effective_cache_size=4GB -c work_mem=16MB "
+    "-c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min "
+    "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=2"
+)
 
 
 class KeptPostgres(PostgresServer):
@@ -79,9 +82,18 @@ class KeptPostgres(PostgresServer):
         if (self.dir / "data").exists():
             from tests.servers import find_binary
 
-            self._run(find_binary("pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
-                      "start", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                      f"-c synchronous_commit=off -c full_page_writes=off {extra_options}")
+            self._run(
+                find_binary("pg_ctl"),
+                "-D",
+                str(self.dir / "data"),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                f"-c synchronous_commit=off -c full_page_writes=off {extra_options}",
+            )
             return self
         return super().start(extra_options)
 
@@ -92,6 +104,7 @@ class KeptPostgres(PostgresServer):
 
 
 # --- loading -----------------------------------------------------------------------------
+
 
 class Rows(io.RawIOBase):
     """A file-like object over a generator of tab-separated lines, for ``copy_expert``."""
@@ -105,7 +118,7 @@ class Rows(io.RawIOBase):
 
     def readinto(self, target):
         while len(self.buffer) < len(target):
-            chunk = "".join(line for _, line in zip(range(2000), self.lines))
+            chunk = "".join(line for _, line in zip(range(2000), self.lines, strict=True))
             if not chunk:
                 break
             self.buffer += chunk.encode()
@@ -221,11 +234,17 @@ def load(cursor, plan, users):
                 status = "approved"
             klass = NULL if i % 10 == 9 else classes[i % len(classes)]
             manager = NULL if i % 7 == 6 else managers[i % len(managers)]
-            yield (f"{i + 1}\tAccount {i:07d}\tbilling{i}@example{i % 97}.com\t{klass}\t{manager}\t{status}\t"
-                   f"{ts(plan.account_created(i))}\n")
+            yield (
+                f"{i + 1}\tAccount {i:07d}\tbilling{i}@example{i % 97}.com\t{klass}\t{manager}\t{status}\t"
+                f"{ts(plan.account_created(i))}\n"
+            )
 
-    copy(cursor, "accounts_account",
-         ["id", "name", "email", "account_class_id", "manager_id", "postpay_permission", "created_at"], accounts())
+    copy(
+        cursor,
+        "accounts_account",
+        ["id", "name", "email", "account_class_id", "manager_id", "postpay_permission", "created_at"],
+        accounts(),
+    )
 
     def held_order_row(i):
         created, decided = plan.operation_times(i)
@@ -233,15 +252,21 @@ def load(cursor, plan, users):
         plan_id = enterprise if i % 11 == 0 else flex
         price = "199.00" if plan_id == enterprise else "29.00"
         if i in plan.open_index:
-            return (f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\twaiting_for_approval\t\t{NULL}\t{NULL}\t"
-                    f"{NULL}\t{ts(created)}\t{NULL}\t{NULL}\n")
+            return (
+                f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\twaiting_for_approval\t\t{NULL}\t{NULL}\t"
+                f"{NULL}\t{ts(created)}\t{NULL}\t{NULL}\n"
+            )
         manager = managers[mix(i, 5) % len(managers)]
         if i in plan.approved_index:
             done = decided + timedelta(seconds=2)
-            return (f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\tcompleted\t\t{plan.subscription_id(i)}\t"
-                    f"{NULL}\t{manager}\t{ts(created)}\t{ts(done)}\t{ts(decided)}\n")
-        return (f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\tprovisioning_failed\tpostpay_declined\t{NULL}\t"
-                f"{NULL}\t{NULL}\t{ts(created)}\t{NULL}\t{NULL}\n")
+            return (
+                f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\tcompleted\t\t{plan.subscription_id(i)}\t"
+                f"{NULL}\t{manager}\t{ts(created)}\t{ts(done)}\t{ts(decided)}\n"
+            )
+        return (
+            f"{oid}\tnew\t{i + 1}\t{plan_id}\tcommercial\t{price}\tprovisioning_failed\tpostpay_declined\t{NULL}\t"
+            f"{NULL}\t{NULL}\t{ts(created)}\t{NULL}\t{NULL}\n"
+        )
 
     def orders():
         for i in plan.decided_index:
@@ -251,12 +276,28 @@ def load(cursor, plan, users):
         for r in range(plan.renewals):
             i = plan.renewal_account(r)
             created = plan.renewal_created(r)
-            yield (f"{plan.renewal_id(r)}\trenewal\t{i + 1}\t{flex}\tcommercial\t29.00\tcompleted\t\t"
-                   f"{plan.subscription_id(i)}\t{NULL}\t{NULL}\t{ts(created)}\t{ts(created + timedelta(seconds=3))}\t"
-                   f"{ts(created)}\n")
+            yield (
+                f"{plan.renewal_id(r)}\trenewal\t{i + 1}\t{flex}\tcommercial\t29.00\tcompleted\t\t"
+                f"{plan.subscription_id(i)}\t{NULL}\t{NULL}\t{ts(created)}\t{ts(created + timedelta(seconds=3))}\t"
+                f"{ts(created)}\n"
+            )
 
-    order_columns = ["id", "type", "account_id", "plan_id", "period", "price", "status", "failure_reason",
-                     "subscription_id", "created_by_id", "approved_by_id", "created_at", "completed_at", "enqueued_at"]
+    order_columns = [
+        "id",
+        "type",
+        "account_id",
+        "plan_id",
+        "period",
+        "price",
+        "status",
+        "failure_reason",
+        "subscription_id",
+        "created_by_id",
+        "approved_by_id",
+        "created_at",
+        "completed_at",
+        "enqueued_at",
+    ]
     # Orders and subscriptions reference each other, and checking 25 million foreign keys
     # at commit takes longer than the load: the generated rows are consistent by
     # construction, so the load runs with the foreign-key triggers off, as pg_restore's
@@ -267,12 +308,17 @@ def load(cursor, plan, users):
         for i in plan.approved:
             _, decided = plan.operation_times(i)
             started = decided + timedelta(seconds=2)
-            yield (f"{plan.subscription_id(i)}\t{i + 1}\t{enterprise if i % 11 == 0 else flex}\tcommercial\tactive\t"
-                   f"{ts(started)}\t{ts(plan.now + timedelta(days=mix(i, 6) % 30))}\t{plan.order_id(i)}\n")
+            yield (
+                f"{plan.subscription_id(i)}\t{i + 1}\t{enterprise if i % 11 == 0 else flex}\tcommercial\tactive\t"
+                f"{ts(started)}\t{ts(plan.now + timedelta(days=mix(i, 6) % 30))}\t{plan.order_id(i)}\n"
+            )
 
-    copy(cursor, "subscriptions_subscription",
-         ["id", "account_id", "plan_id", "period", "status", "started_at", "current_period_end", "origin_order_id"],
-         subscriptions())
+    copy(
+        cursor,
+        "subscriptions_subscription",
+        ["id", "account_id", "plan_id", "period", "status", "started_at", "current_period_end", "origin_order_id"],
+        subscriptions(),
+    )
 
     def operations():
         for i in list(plan.decided_index) + list(plan.open_index):
@@ -280,20 +326,43 @@ def load(cursor, plan, users):
             oid = plan.operation_id(i)
             desc = f"Account {i:07d}: postpaid order #{plan.order_id(i)} for Cloud Flex"
             if decided is None:
-                yield (f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
-                       f"approval_required\t{ts(created)}\t{NULL}\t{NULL}\t\t\n")
+                yield (
+                    f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
+                    f"approval_required\t{ts(created)}\t{NULL}\t{NULL}\t\t\n"
+                )
                 continue
             manager = managers[mix(i, 5) % len(managers)]
             if i in plan.approved_index:
-                yield (f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
-                       f"approved\t{ts(created)}\t{manager}\t{ts(decided)}\t\t\n")
+                yield (
+                    f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
+                    f"approved\t{ts(created)}\t{manager}\t{ts(decided)}\t\t\n"
+                )
             else:
-                yield (f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
-                       f"declined\t{ts(created)}\t{manager}\t{ts(decided)}\tcredit_risk\t\n")
+                yield (
+                    f"{oid}\tpostpay_permission\t{desc}\t{i + 1}\t{plan.order_id(i)}\theld_order\t{NULL}\t"
+                    f"declined\t{ts(created)}\t{manager}\t{ts(decided)}\tcredit_risk\t\n"
+                )
 
-    copy(cursor, "manual_operations_manualoperation",
-         ["id", "operation", "description", "account_id", "order_id", "origin", "requested_by_id", "status",
-          "created_at", "decided_by_id", "decided_at", "reason", "note"], operations())
+    copy(
+        cursor,
+        "manual_operations_manualoperation",
+        [
+            "id",
+            "operation",
+            "description",
+            "account_id",
+            "order_id",
+            "origin",
+            "requested_by_id",
+            "status",
+            "created_at",
+            "decided_by_id",
+            "decided_at",
+            "reason",
+            "note",
+        ],
+        operations(),
+    )
 
     def audit():
         emitted = 0
@@ -307,28 +376,78 @@ def load(cursor, plan, users):
             opened, decided = plan.operation_times(i)
             oid, opid = plan.order_id(i), plan.operation_id(i)
             yield entry("order", oid, "status", NULL, "waiting_for_approval", NULL, opened, "new order placed")
-            yield entry("account", i + 1, "postpay_permission", "none", "under_review", NULL, opened,
-                        f"first gated order #{oid}")
-            yield entry("manual_operation", opid, "status", NULL, "approval_required", NULL, opened,
-                        f"held order #{oid}")
+            yield entry(
+                "account",
+                i + 1,
+                "postpay_permission",
+                "none",
+                "under_review",
+                NULL,
+                opened,
+                f"first gated order #{oid}",
+            )
+            yield entry(
+                "manual_operation", opid, "status", NULL, "approval_required", NULL, opened, f"held order #{oid}"
+            )
             if decided is None:
                 return
             manager = managers[mix(i, 5) % len(managers)]
             if i in plan.approved_index:
                 yield entry("manual_operation", opid, "status", "approval_required", "approved", manager, decided, "")
-                yield entry("account", i + 1, "postpay_permission", "under_review", "approved", manager, decided,
-                            f"manual operation #{opid} approved")
-                yield entry("order", oid, "status", "waiting_for_approval", "provisioning", manager, decided,
-                            "postpay permission approved")
-                yield entry("order", oid, "status", "provisioning", "completed", NULL, decided + timedelta(seconds=2),
-                            "provisioned (attempt 1)")
+                yield entry(
+                    "account",
+                    i + 1,
+                    "postpay_permission",
+                    "under_review",
+                    "approved",
+                    manager,
+                    decided,
+                    f"manual operation #{opid} approved",
+                )
+                yield entry(
+                    "order",
+                    oid,
+                    "status",
+                    "waiting_for_approval",
+                    "provisioning",
+                    manager,
+                    decided,
+                    "postpay permission approved",
+                )
+                yield entry(
+                    "order",
+                    oid,
+                    "status",
+                    "provisioning",
+                    "completed",
+                    NULL,
+                    decided + timedelta(seconds=2),
+                    "provisioned (attempt 1)",
+                )
             else:
-                yield entry("manual_operation", opid, "status", "approval_required", "declined", manager, decided,
-                            "credit_risk")
-                yield entry("account", i + 1, "postpay_permission", "under_review", "declined", manager, decided,
-                            f"manual operation #{opid} declined")
-                yield entry("order", oid, "status", "waiting_for_approval", "provisioning_failed", manager, decided,
-                            "postpay permission declined")
+                yield entry(
+                    "manual_operation", opid, "status", "approval_required", "declined", manager, decided, "credit_risk"
+                )
+                yield entry(
+                    "account",
+                    i + 1,
+                    "postpay_permission",
+                    "under_review",
+                    "declined",
+                    manager,
+                    decided,
+                    f"manual operation #{opid} declined",
+                )
+                yield entry(
+                    "order",
+                    oid,
+                    "status",
+                    "waiting_for_approval",
+                    "provisioning_failed",
+                    manager,
+                    decided,
+                    "postpay permission declined",
+                )
 
         for i in range(n):
             for line in history(i):
@@ -338,17 +457,32 @@ def load(cursor, plan, users):
                 yield line
         for r in range(plan.renewals):
             created = plan.renewal_created(r)
-            for line in (entry("order", plan.renewal_id(r), "status", NULL, "provisioning", NULL, created,
-                               "renewal order placed"),
-                         entry("order", plan.renewal_id(r), "status", "provisioning", "completed", NULL,
-                               created + timedelta(seconds=3), "provisioned (attempt 1)")):
+            for line in (
+                entry(
+                    "order", plan.renewal_id(r), "status", NULL, "provisioning", NULL, created, "renewal order placed"
+                ),
+                entry(
+                    "order",
+                    plan.renewal_id(r),
+                    "status",
+                    "provisioning",
+                    "completed",
+                    NULL,
+                    created + timedelta(seconds=3),
+                    "provisioned (attempt 1)",
+                ),
+            ):
                 if emitted >= plan.audit:
                     return
                 emitted += 1
                 yield line
 
-    copy(cursor, "audit_auditlogentry",
-         ["object_type", "object_id", "field", "from_value", "to_value", "actor_id", "at", "reason"], audit())
+    copy(
+        cursor,
+        "audit_auditlogentry",
+        ["object_type", "object_id", "field", "from_value", "to_value", "actor_id", "at", "reason"],
+        audit(),
+    )
 
     # The load runs with triggers off (above), the order tally's among them: count the
     # orders as the migration that installs the triggers does.
@@ -356,8 +490,13 @@ def load(cursor, plan, users):
 
     for statement in RECOUNT:
         cursor.execute(statement)
-    for table in ("accounts_account", "subscriptions_order", "subscriptions_subscription",
-                  "manual_operations_manualoperation", "audit_auditlogentry"):
+    for table in (
+        "accounts_account",
+        "subscriptions_order",
+        "subscriptions_subscription",
+        "manual_operations_manualoperation",
+        "audit_auditlogentry",
+    ):
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
 
 
@@ -366,15 +505,13 @@ def seed_and_load(args):
     then the bulk load."""
     from django.db import connection
 
-    from accounts.models import AccountClass
+    from accounts.models import Account, AccountClass
     from settings_app.services import postpay_settings_update
     from subscriptions.services import plan_create
     from tests.factories import ManagerFactory, SuperuserFactory, UserFactory
 
-    from accounts.models import Account
-
     root = SuperuserFactory(username="bench-root")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if Account.objects.exists():  # --reuse: loaded by an earlier run
         plan = Plan(args.accounts, args.orders, args.audit, args.open, now)
         customer = UserFactory(username="bench-big-customer", account_id=plan.big + 1)
@@ -387,14 +524,20 @@ def seed_and_load(args):
     enterprise = plan_create(actor=root, name="Enterprise Metered", billing_model="postpay", price="199.00")
     started = time.perf_counter()
     plan = Plan(args.accounts, args.orders, args.audit, args.open, now)
-    print(f"loading {args.accounts:,} accounts, {plan.decided + len(plan.open_index) + plan.renewals:,} orders, "
-          f"{plan.decided:,} decided and {len(plan.open_index):,} open operations, up to {args.audit:,} audit "
-          f"entries (COPY, services bypassed)", flush=True)
+    print(
+        f"loading {args.accounts:,} accounts, {plan.decided + len(plan.open_index) + plan.renewals:,} orders, "
+        f"{plan.decided:,} decided and {len(plan.open_index):,} open operations, up to {args.audit:,} audit "
+        f"entries (COPY, services bypassed)",
+        flush=True,
+    )
     from django.db import transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
-        load(cursor.cursor, plan, {"managers": [m.pk for m in managers], "classes": classes,
-                                   "plans": (flex.pk, enterprise.pk)})
+        load(
+            cursor.cursor,
+            plan,
+            {"managers": [m.pk for m in managers], "classes": classes, "plans": (flex.pk, enterprise.pk)},
+        )
     loaded = time.perf_counter() - started
     connection.close()
     started = time.perf_counter()
@@ -407,6 +550,7 @@ def seed_and_load(args):
 
 
 # --- measuring ---------------------------------------------------------------------------
+
 
 def percentile(values, p):
     ordered = sorted(values)
@@ -464,25 +608,53 @@ def pages(plan, root_id):
     api = "/api/v1"
     return [
         ("operator", "accounts list", f"{admin}/accounts/account/"),
-        ("operator", "accounts list, permission under_review", f"{admin}/accounts/account/?postpay_permission=under_review"),
+        (
+            "operator",
+            "accounts list, permission under_review",
+            f"{admin}/accounts/account/?postpay_permission=under_review",
+        ),
         ("operator", "accounts list, permission approved", f"{admin}/accounts/account/?postpay_permission=approved"),
         ("operator", "accounts list, search 'Account 0999'", f"{admin}/accounts/account/?q=Account+0999"),
         ("operator", "accounts list, search an e-mail", f"{admin}/accounts/account/?q=billing{some - 1}%40"),
-        ("operator", "accounts list, search + permission", f"{admin}/accounts/account/?q=0999&postpay_permission=declined"),
+        (
+            "operator",
+            "accounts list, search + permission",
+            f"{admin}/accounts/account/?q=0999&postpay_permission=declined",
+        ),
         ("operator", "queue (open, oldest first)", f"{admin}/manual_operations/manualoperation/"),
         ("operator", "queue, status approved", f"{admin}/manual_operations/manualoperation/?status=approved"),
         ("operator", "queue, status declined", f"{admin}/manual_operations/manualoperation/?status=declined"),
         ("operator", "queue, status all", f"{admin}/manual_operations/manualoperation/?status=all"),
-        ("operator", "queue, manager", f"{admin}/manual_operations/manualoperation/?account__manager__id__exact={manager}"),
-        ("operator", "queue, all + manager",
-         f"{admin}/manual_operations/manualoperation/?status=all&account__manager__id__exact={manager}"),
-        ("operator", "queue, account class", f"{admin}/manual_operations/manualoperation/?account__account_class__id__exact=1"),
-        ("operator", "queue, all + account class",
-         f"{admin}/manual_operations/manualoperation/?status=all&account__account_class__id__exact=2"),
-        ("operator", "queue, created past 7 days",
-         f"{admin}/manual_operations/manualoperation/?created_at__gte={week_ago}&created_at__lt={tomorrow}"),
-        ("operator", "queue, all + created past 7 days",
-         f"{admin}/manual_operations/manualoperation/?status=all&created_at__gte={week_ago}&created_at__lt={tomorrow}"),
+        (
+            "operator",
+            "queue, manager",
+            f"{admin}/manual_operations/manualoperation/?account__manager__id__exact={manager}",
+        ),
+        (
+            "operator",
+            "queue, all + manager",
+            f"{admin}/manual_operations/manualoperation/?status=all&account__manager__id__exact={manager}",
+        ),
+        (
+            "operator",
+            "queue, account class",
+            f"{admin}/manual_operations/manualoperation/?account__account_class__id__exact=1",
+        ),
+        (
+            "operator",
+            "queue, all + account class",
+            f"{admin}/manual_operations/manualoperation/?status=all&account__account_class__id__exact=2",
+        ),
+        (
+            "operator",
+            "queue, created past 7 days",
+            f"{admin}/manual_operations/manualoperation/?created_at__gte={week_ago}&created_at__lt={tomorrow}",
+        ),
+        (
+            "operator",
+            "queue, all + created past 7 days",
+            f"{admin}/manual_operations/manualoperation/?status=all&created_at__gte={week_ago}&created_at__lt={tomorrow}",
+        ),
         ("operator", "an operation's page", f"{admin}/manual_operations/manualoperation/{open_op}/change/"),
         ("operator", "a decided operation's page", f"{admin}/manual_operations/manualoperation/{some_op}/change/"),
         ("operator", "queue report", f"{admin}/manual_operations/manualoperation/report/"),
@@ -491,11 +663,22 @@ def pages(plan, root_id):
         ("operator", "orders list, status failed", f"{admin}/subscriptions/order/?status__exact=provisioning_failed"),
         ("operator", "an account's page", f"{admin}/accounts/account/{some}/change/"),
         ("operator", "the big account's page (10,000 orders)", f"{admin}/accounts/account/{big}/change/"),
-        ("operator", "audit log of one account", f"{admin}/audit/auditlogentry/?object_type__exact=account&object_id={some}"),
-        ("operator", "audit log of one order",
-         f"{admin}/audit/auditlogentry/?object_type__exact=order&object_id={plan.order_id(some - 1)}"),
+        (
+            "operator",
+            "audit log of one account",
+            f"{admin}/audit/auditlogentry/?object_type__exact=account&object_id={some}",
+        ),
+        (
+            "operator",
+            "audit log of one order",
+            f"{admin}/audit/auditlogentry/?object_type__exact=order&object_id={plan.order_id(some - 1)}",
+        ),
         ("operator", "API accounts", f"{api}/accounts/"),
-        ("operator", "API accounts ?postpay_permission=under_review", f"{api}/accounts/?postpay_permission=under_review"),
+        (
+            "operator",
+            "API accounts ?postpay_permission=under_review",
+            f"{api}/accounts/?postpay_permission=under_review",
+        ),
         ("operator", "API accounts ?postpay_permission=approved", f"{api}/accounts/?postpay_permission=approved"),
         ("operator", "API orders", f"{api}/orders/"),
         ("operator", "API orders ?status=completed", f"{api}/orders/?status=completed"),
@@ -503,14 +686,27 @@ def pages(plan, root_id):
         ("operator", "API orders ?account= (10,000 orders)", f"{api}/orders/?account={big}"),
         ("operator", "API orders ?status=completed&account=", f"{api}/orders/?status=completed&account={big}"),
         ("operator", "API manual-operations", f"{api}/manual-operations/"),
-        ("operator", "API manual-operations ?status=approval_required",
-         f"{api}/manual-operations/?status=approval_required"),
+        (
+            "operator",
+            "API manual-operations ?status=approval_required",
+            f"{api}/manual-operations/?status=approval_required",
+        ),
         ("operator", "API manual-operations ?status=approved", f"{api}/manual-operations/?status=approved"),
-        ("operator", "API manual-operations ?status=&account=",
-         f"{api}/manual-operations/?status=approved&account={some}"),
-        ("operator", "API audit-log ?object_type=&object_id=", f"{api}/audit-log/?object_type=account&object_id={some}"),
-        ("operator", "API audit-log ?object_type=order&object_id=",
-         f"{api}/audit-log/?object_type=order&object_id={plan.order_id(some - 1)}"),
+        (
+            "operator",
+            "API manual-operations ?status=&account=",
+            f"{api}/manual-operations/?status=approved&account={some}",
+        ),
+        (
+            "operator",
+            "API audit-log ?object_type=&object_id=",
+            f"{api}/audit-log/?object_type=account&object_id={some}",
+        ),
+        (
+            "operator",
+            "API audit-log ?object_type=order&object_id=",
+            f"{api}/audit-log/?object_type=order&object_id={plan.order_id(some - 1)}",
+        ),
         ("operator", "API subscriptions", f"{api}/subscriptions/"),
         ("operator", "API subscriptions ?account=", f"{api}/subscriptions/?account={big}"),
         ("customer", "customer dashboard (10,000 orders)", "/portal/"),
@@ -542,16 +738,18 @@ def main():
     pg.start(extra_options=PG_OPTIONS)
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-scale-"))
     try:
-        os.environ.update({
-            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
-            "DATABASE_URL": pg.url,
-            "POSTPAY_VAR_DIR": str(var),
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "AXES_ENABLED": "0",
-        })
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+                "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
+                "DATABASE_URL": pg.url,
+                "POSTPAY_VAR_DIR": str(var),
+                "DJANGO_LOG_LEVEL": "WARNING",
+                "AXES_ENABLED": "0",
+            }
+        )
         import django
 
         django.setup()
@@ -582,18 +780,22 @@ def main():
             rows.append((label, p50, p95, queries))
             print(f"{label:<52} {p50:8.1f} {p95:8.1f} {queries:8d}{verdict}", flush=True)
 
+        from accounts.models import Account
+        from audit.models import AuditLogEntry
         from manual_operations.models import ManualOperation
         from subscriptions.models import Order
-        from audit.models import AuditLogEntry
-        from accounts.models import Account
 
-        print(f"\ndata: {Account.objects.count():,} accounts, {Order.objects.count():,} orders, "
-              f"{ManualOperation.objects.exclude(status='approval_required').count():,} decided and "
-              f"{ManualOperation.objects.filter(status='approval_required').count():,} open operations, "
-              f"{AuditLogEntry.objects.count():,} audit entries; database {size}")
+        print(
+            f"\ndata: {Account.objects.count():,} accounts, {Order.objects.count():,} orders, "
+            f"{ManualOperation.objects.exclude(status='approval_required').count():,} decided and "
+            f"{ManualOperation.objects.filter(status='approval_required').count():,} open operations, "
+            f"{AuditLogEntry.objects.count():,} audit entries; database {size}"
+        )
         print(machine_speed())
-        print(f"loading: {loaded:.0f} s COPY + {vacuumed:.0f} s VACUUM ANALYZE; {version.split(',')[0]}, "
-              f"{os.cpu_count()} cores; {args.runs} requests per page after 2 warm-ups")
+        print(
+            f"loading: {loaded:.0f} s COPY + {vacuumed:.0f} s VACUUM ANALYZE; {version.split(',')[0]}, "
+            f"{os.cpu_count()} cores; {args.runs} requests per page after 2 warm-ups"
+        )
         over = [label for label, p50, _, _ in rows if p50 > GOAL_MS]
         print(f"pages over the goal (p50 > {GOAL_MS} ms): {', '.join(over) if over else 'none'}")
     finally:

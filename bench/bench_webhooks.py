@@ -30,8 +30,9 @@ def committed_events(n, manager, plan_pk, tag):
     from subscriptions.services import order_place
 
     account = account_create(actor=manager, name=f"Webhook bench {tag}")
-    user = account_user_create(actor=manager, account_id=account.pk, username=f"webhook-bench-{tag}",
-                               password="bench-pass-123")
+    user = account_user_create(
+        actor=manager, account_id=account.pk, username=f"webhook-bench-{tag}", password="bench-pass-123"
+    )
     for _ in range(n):
         order_place(actor=user, account_id=account.pk, plan_id=plan_pk, period="commercial")
 
@@ -46,9 +47,13 @@ def delivery_throughput(redis_url, manager, prepaid_plan, workers):
     use_broker(redis_url)
     endpoint = webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
     committed_events(EVENTS, manager, prepaid_plan.pk, tag=workers)
-    env = {"DATABASE_URL": os.environ["DATABASE_URL"], "CELERY_BROKER_URL": redis_url,
-           "POSTPAY_VAR_DIR": os.environ["POSTPAY_VAR_DIR"], "DJANGO_LOG_LEVEL": "WARNING",
-           "WEBHOOK_ALLOW_PRIVATE_URLS": "1"}
+    env = {
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "CELERY_BROKER_URL": redis_url,
+        "POSTPAY_VAR_DIR": os.environ["POSTPAY_VAR_DIR"],
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
+    }
     started = [CeleryWorker(env, queues="webhooks").start() for _ in range(workers)]
     try:
         deadline = time.monotonic() + 600
@@ -65,8 +70,10 @@ def delivery_throughput(redis_url, manager, prepaid_plan, workers):
     times = sorted(request.at for request in receiver.received)
     rate = (len(times) - 1) / (times[-1] - times[0])
     duplicates = len(receiver.received) - len({r.headers["webhook-id"] for r in receiver.received})
-    print(f"  {workers} worker(s): {len(receiver.received)} deliveries, {rate:7.0f} events/s "
-          f"({1000 / rate:.1f} ms each), {duplicates} sent twice")
+    print(
+        f"  {workers} worker(s): {len(receiver.received)} deliveries, {rate:7.0f} events/s "
+        f"({1000 / rate:.1f} ms each), {duplicates} sent twice"
+    )
 
 
 def placement_cost(manager, plan):
@@ -93,8 +100,10 @@ def placement_cost(manager, plan):
         return len(ctx.captured_queries) / 100, best
 
     results = {}
-    with mock.patch("audit.services.event_record_change", return_value=None), \
-            mock.patch("audit.services.publish_change", return_value=None):
+    with (
+        mock.patch("audit.services.event_record_change", return_value=None),
+        mock.patch("audit.services.publish_change", return_value=None),
+    ):
         results["outbox switched off (before R34)"] = measure()
     results["outbox, no endpoint"] = measure()
     endpoint = webhook_endpoint_create(actor=None, url="https://hooks.example.com/bench", events=["order.created"])
@@ -104,8 +113,7 @@ def placement_cost(manager, plan):
     base = results["outbox switched off (before R34)"][1]
     print(f"order placement on PostgreSQL, {PLACEMENTS} orders × best of 3 (postpaid plan, approved accounts):")
     for label, (queries, rate) in results.items():
-        print(f"  {label:<34}: {queries:4.1f} SQL statements/order, {rate:6.0f} orders/s, "
-              f"ratio {rate / base:4.2f}")
+        print(f"  {label:<34}: {queries:4.1f} SQL statements/order, {rate:6.0f} orders/s, ratio {rate / base:4.2f}")
 
 
 def main():

@@ -28,11 +28,22 @@ from tests.servers import PostgresServer, filesystem_broker  # noqa: E402
 def wsgi_call(app, method, path, token, body=None, key=None):
     raw = json.dumps(body).encode() if body is not None else b""
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_AUTHORIZATION": f"Token {token}", "wsgi.input": io.BytesIO(raw), "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
-        "wsgi.version": (1, 0), "CONTENT_LENGTH": str(len(raw)),
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Token {token}",
+        "wsgi.input": io.BytesIO(raw),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+        "CONTENT_LENGTH": str(len(raw)),
     }
     if body is not None:
         environ["CONTENT_TYPE"] = "application/json"
@@ -53,7 +64,9 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--html", help="also write pyinstrument's HTML reports into this folder")
     parser.add_argument("--show-all", action="store_true", help="pyinstrument: show library frames too")
-    parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions by cumulative time")
+    parser.add_argument(
+        "--cprofile", action="store_true", help="also print cProfile's top functions by cumulative time"
+    )
     parser.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key with each order")
     args = parser.parse_args()
 
@@ -65,15 +78,17 @@ def main():
         pg = PostgresServer().start()
         url = pg.url
     broker_url, options = filesystem_broker(var)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-        "DATABASE_URL": url,
-        "DJANGO_SECRET_KEY": "profile-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "POSTPAY_VAR_DIR": str(var),
-        "DJANGO_DEBUG": "1" if args.debug else "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        "CELERY_BROKER_URL": broker_url,
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+            "DATABASE_URL": url,
+            "DJANGO_SECRET_KEY": "profile-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "POSTPAY_VAR_DIR": str(var),
+            "DJANGO_DEBUG": "1" if args.debug else "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "CELERY_BROKER_URL": broker_url,
+        }
+    )
     # Log lines are produced and formatted as in production, then thrown away.
     sys.stderr = open(os.devnull, "w")
     try:
@@ -96,8 +111,9 @@ def main():
         operator = User.objects.create_user("profile-operator", password="x-long-password-1", is_staff=True)
         plan = plan_create(actor=operator, name="Flex", billing_model="postpay", price="29.00")
         account = account_create(actor=operator, name="Profile Co")
-        user = account_user_create(actor=operator, account_id=account.pk, username="profiler",
-                                   password="x-long-password-1")
+        user = account_user_create(
+            actor=operator, account_id=account.pk, username="profiler", password="x-long-password-1"
+        )
         token = Token.objects.create(user=user).key
         app = get_wsgi_application()
         order = {"plan": plan.pk, "period": "commercial"}
@@ -119,11 +135,17 @@ def main():
             for _ in range(args.requests):
                 call()
             timings[name] = (time.perf_counter() - started) / args.requests * 1000
-        print(f"{'sqlite' if args.sqlite else 'postgresql'}, DEBUG={int(args.debug)}, in-process WSGI, "
-              f"{args.requests} requests each:", file=sys.stdout)
+        print(
+            f"{'sqlite' if args.sqlite else 'postgresql'}, DEBUG={int(args.debug)}, in-process WSGI, "
+            f"{args.requests} requests each:",
+            file=sys.stdout,
+        )
         for name, value in timings.items():
             print(f"  {name:<24} {value:6.2f} ms per request", file=sys.stdout)
-        print(f"  ratio (requests/s order / trivial): {timings['GET /api/v1/account/'] / timings['POST /api/v1/orders/']:.2f}")
+        print(
+            "  ratio (requests/s order / trivial): "
+            f"{timings['GET /api/v1/account/'] / timings['POST /api/v1/orders/']:.2f}"
+        )
 
         with CaptureQueriesContext(connection) as ctx:
             post()

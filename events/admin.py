@@ -58,10 +58,15 @@ def object_link(event):
 
 
 class EndpointForm(forms.Form):
-    url = forms.CharField(label="URL", max_length=2000, widget=forms.URLInput(attrs={"size": 80}),
-                          help_text="http:// or https://. Each delivery is a POST of the event as JSON.")
-    events = forms.MultipleChoiceField(choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
-                                       help_text="The event types this endpoint receives.")
+    url = forms.CharField(
+        label="URL",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"size": 80}),
+        help_text="http:// or https://. Each delivery is a POST of the event as JSON.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple, help_text="The event types this endpoint receives."
+    )
     description = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 80}))
 
 
@@ -70,9 +75,11 @@ class EndpointChangeForm(EndpointForm):
 
 
 class ReplayForm(forms.Form):
-    after = forms.CharField(label="After event", max_length=64,
-                            help_text="An event id (evt_…): every later event this endpoint subscribes to is sent "
-                                      "again, oldest first.")
+    after = forms.CharField(
+        label="After event",
+        max_length=64,
+        help_text="An event id (evt_…): every later event this endpoint subscribes to is sent again, oldest first.",
+    )
 
 
 @admin.register(WebhookEndpoint)
@@ -95,8 +102,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:endpoint_id>/rotate-secret/", view(self.rotate_secret_view),
-                 name="events_webhookendpoint_rotate_secret"),
+            path(
+                "<int:endpoint_id>/rotate-secret/",
+                view(self.rotate_secret_view),
+                name="events_webhookendpoint_rotate_secret",
+            ),
             path("<int:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
             *super().get_urls(),
         ]
@@ -128,11 +138,20 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             else:
                 self.log_addition(request, endpoint, [{"added": {}}])
                 return self._secret_page(
-                    request, endpoint, title=f"Webhook endpoint #{endpoint.pk} created",
+                    request,
+                    endpoint,
+                    title=f"Webhook endpoint #{endpoint.pk} created",
                     intro="Copy its signing secret now: it is shown only this once.",
                 )
-        return form_page(request, self, title="Add webhook endpoint", form=form, submit_label="Create endpoint",
-                         submit_name="_save", cancel_url=reverse("admin:events_webhookendpoint_changelist"))
+        return form_page(
+            request,
+            self,
+            title="Add webhook endpoint",
+            form=form,
+            submit_label="Create endpoint",
+            submit_name="_save",
+            cancel_url=reverse("admin:events_webhookendpoint_changelist"),
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         endpoint = self.get_object(request, object_id)
@@ -171,8 +190,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             "can_change": can_change,
             "can_delete": self.has_delete_permission(request, endpoint),
             "deliveries_url": deliveries_url(endpoint.pk),
-            "delivery_counts": [(status.label, counts.get(status.value, 0), deliveries_url(endpoint.pk, status))
-                                for status in DeliveryStatus],
+            "delivery_counts": [
+                (status.label, counts.get(status.value, 0), deliveries_url(endpoint.pk, status))
+                for status in DeliveryStatus
+            ],
             "previous_secret_expires_at": (
                 endpoint.previous_secret_expires_at if len(endpoint.signing_secrets(timezone.now())) > 1 else None
             ),
@@ -188,15 +209,23 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             rotated = webhook_endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint.pk)
             self.log_change(request, rotated, "Rotated the signing secret.")
             return self._secret_page(
-                request, rotated, title=f"New secret of webhook endpoint #{rotated.pk}",
+                request,
+                rotated,
+                title=f"New secret of webhook endpoint #{rotated.pk}",
                 intro="Copy the new signing secret now: it is shown only this once. For the next 24 hours every "
-                      "delivery is signed with both the new and the previous secret, so the receiver can switch "
-                      "without losing one.",
+                "delivery is signed with both the new and the previous secret, so the receiver can switch "
+                "without losing one.",
             )
-        return form_page(request, self, title=f"Rotate the secret of endpoint #{endpoint.pk}?", obj=endpoint,
-                         object_url=change_url, cancel_url=change_url, submit_label="Rotate secret",
-                         intro="A new secret is generated and shown once. The previous one keeps signing deliveries "
-                               "for 24 hours.")
+        return form_page(
+            request,
+            self,
+            title=f"Rotate the secret of endpoint #{endpoint.pk}?",
+            obj=endpoint,
+            object_url=change_url,
+            cancel_url=change_url,
+            submit_label="Rotate secret",
+            intro="A new secret is generated and shown once. The previous one keeps signing deliveries for 24 hours.",
+        )
 
     def replay_view(self, request, endpoint_id):
         endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
@@ -204,13 +233,20 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             raise PermissionDenied
         change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
         return service_form_page(
-            request, self, ReplayForm(request.POST or request.GET or None),
-            lambda data: webhook_endpoint_replay(actor=request.user, endpoint_id=endpoint.pk, after=data["after"].strip()),
+            request,
+            self,
+            ReplayForm(request.POST or request.GET or None),
+            lambda data: webhook_endpoint_replay(
+                actor=request.user, endpoint_id=endpoint.pk, after=data["after"].strip()
+            ),
             lambda queued: (f"Queued {queued} event(s) for endpoint #{endpoint.pk}.", deliveries_url(endpoint.pk)),
-            title=f"Replay endpoint #{endpoint.pk} from an event", obj=endpoint, object_url=change_url,
-            cancel_url=change_url, submit_label="Replay",
+            title=f"Replay endpoint #{endpoint.pk} from an event",
+            obj=endpoint,
+            object_url=change_url,
+            cancel_url=change_url,
+            submit_label="Replay",
             intro=f"Subscribed to: {', '.join(endpoint.events)}. Each event keeps its id, which the receiver sees as "
-                  "webhook-id.",
+            "webhook-id.",
         )
 
     # --- deletion through the service --------------------------------------------------------
@@ -252,8 +288,19 @@ class EventTypeFilter(admin.SimpleListFilter):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Read-only; "Redeliver" (one, or selected ones) is the only write."""
 
-    list_display = ("id", "endpoint", "event_link", "event_type", "status", "attempts", "response_status",
-                    "error_short", "next_attempt_at", "created_at", "delivered_at")
+    list_display = (
+        "id",
+        "endpoint",
+        "event_link",
+        "event_type",
+        "status",
+        "attempts",
+        "response_status",
+        "error_short",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    )
     list_filter = ("status", EventTypeFilter, ("endpoint", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("endpoint",)
     search_fields = ("event__id",)
@@ -262,8 +309,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 100
     actions = ["redeliver_selected"]
-    fields = ("endpoint", "event_link", "event_type", "status", "attempts", "response_status", "error",
-              "next_attempt_at", "created_at", "delivered_at", "claimed_until")
+    fields = (
+        "endpoint",
+        "event_link",
+        "event_type",
+        "status",
+        "attempts",
+        "response_status",
+        "error",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "claimed_until",
+    )
     readonly_fields = fields
     change_form_template = "admin/events/webhookdelivery/change_form.html"
 
@@ -277,8 +335,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Event", ordering="event_id")
     def event_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:events_event_change", args=[quote(obj.event_id)]),
-                           obj.event_id)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:events_event_change", args=[quote(obj.event_id)]), obj.event_id
+        )
 
     @admin.display(description="Event type")
     def event_type(self, obj):
@@ -302,8 +361,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:delivery_id>/redeliver/", self.admin_site.admin_view(self.redeliver_view),
-                 name="events_webhookdelivery_redeliver"),
+            path(
+                "<int:delivery_id>/redeliver/",
+                self.admin_site.admin_view(self.redeliver_view),
+                name="events_webhookdelivery_redeliver",
+            ),
             *super().get_urls(),
         ]
 
@@ -320,17 +382,25 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             webhook_delivery_redeliver(actor=request.user, delivery_id=delivery.pk)
             messages.success(request, f"Delivery #{delivery.pk} is queued to be sent again.")
             return redirect(change_url)
-        return form_page(request, self, title=f"Redeliver delivery #{delivery.pk}?", obj=delivery,
-                         object_url=change_url, cancel_url=change_url, submit_label="Redeliver",
-                         intro=f"{delivery.event.type} {delivery.event_id} to {delivery.endpoint.url}, with the same "
-                               "webhook-id and a new series of attempts.")
+        return form_page(
+            request,
+            self,
+            title=f"Redeliver delivery #{delivery.pk}?",
+            obj=delivery,
+            object_url=change_url,
+            cancel_url=change_url,
+            submit_label="Redeliver",
+            intro=f"{delivery.event.type} {delivery.event_id} to {delivery.endpoint.url}, with the same "
+            "webhook-id and a new series of attempts.",
+        )
 
     @admin.action(description="Redeliver selected deliveries", permissions=["redeliver"])
     def redeliver_selected(self, request, queryset):
         ids = queryset.order_by("id").values_list("pk", flat=True)
         done, skipped = apply_each(lambda pk: webhook_delivery_redeliver(actor=request.user, delivery_id=pk), ids)
-        bulk_summary(request, done, skipped, done_text="Queued {n} delivery(ies) to be sent again",
-                     noun="delivery(ies)")
+        bulk_summary(
+            request, done, skipped, done_text="Queued {n} delivery(ies) to be sent again", noun="delivery(ies)"
+        )
 
 
 @admin.register(Event)

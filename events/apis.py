@@ -36,6 +36,7 @@ SUBSCRIBABLE = [ALL_EVENTS, *EventType.values]
 
 # --- events -----------------------------------------------------------------------------
 
+
 class EventOutput(serializers.Serializer):
     """The event as listed here and as every webhook delivery's body."""
 
@@ -64,7 +65,10 @@ class EventListApi(ListAPIView):
 
     @extend_schema(
         parameters=filter_parameters(EventFilter),
-        responses={200: EventOutput(many=True), **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"])},
+        responses={
+            200: EventOutput(many=True),
+            **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"]),
+        },
         tags=["events"],
     )
     def get(self, request, *args, **kwargs):
@@ -72,6 +76,7 @@ class EventListApi(ListAPIView):
 
 
 # --- endpoints --------------------------------------------------------------------------
+
 
 class WebhookEndpointOutput(serializers.Serializer):
     id = serializers.IntegerField()
@@ -99,8 +104,9 @@ class WebhookEndpointListApi(ListAPIView):
     @extend_schema_serializer(component_name="WebhookEndpointCreate")
     class InputSerializer(serializers.Serializer):
         url = serializers.CharField(max_length=2000, help_text="http:// or https://")
-        events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE), min_length=1,
-                                       max_length=len(SUBSCRIBABLE))
+        events = serializers.ListField(
+            child=serializers.ChoiceField(choices=SUBSCRIBABLE), min_length=1, max_length=len(SUBSCRIBABLE)
+        )
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def get_queryset(self):
@@ -133,8 +139,12 @@ class WebhookEndpointDetailApi(APIView):
     @extend_schema_serializer(component_name="WebhookEndpointUpdate")
     class InputSerializer(serializers.Serializer):
         url = serializers.CharField(max_length=2000, required=False)
-        events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE), min_length=1,
-                                       max_length=len(SUBSCRIBABLE), required=False)
+        events = serializers.ListField(
+            child=serializers.ChoiceField(choices=SUBSCRIBABLE),
+            min_length=1,
+            max_length=len(SUBSCRIBABLE),
+            required=False,
+        )
         description = serializers.CharField(max_length=500, required=False, allow_blank=True)
         active = StrictBooleanField(required=False)
 
@@ -207,6 +217,7 @@ class WebhookEndpointReplayApi(APIView):
 
 
 # --- deliveries -------------------------------------------------------------------------
+
 
 class WebhookDeliveryOutput(serializers.Serializer):
     id = serializers.IntegerField()

@@ -55,5 +55,5 @@ def looks_like_event_id(value):
         isinstance(value, str)
         and len(value) == LENGTH
         and value.startswith(PREFIX)
-        and all(c in ALPHABET for c in value[len(PREFIX):])
+        and all(c in ALPHABET for c in value[len(PREFIX) :])
     )

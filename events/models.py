@@ -136,7 +136,9 @@ class WebhookDelivery(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"
-        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="one_delivery_per_endpoint_and_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="one_delivery_per_endpoint_and_event")
+        ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),  # the sweep
             models.Index(fields=["endpoint", "-created_at", "-id"]),  # an endpoint's deliveries, newest first
@@ -160,8 +162,11 @@ class WebhookDelivery(ConcurrentTransitionMixin, models.Model):
         self.next_attempt_at = None
         self._release()
 
-    @transition(field=status, source=[DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED],
-                target=DeliveryStatus.PENDING)
+    @transition(
+        field=status,
+        source=[DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED],
+        target=DeliveryStatus.PENDING,
+    )
     def requeue(self):
         """Redeliver or replay: a new series of attempts, now. A claim in flight is kept, so
         that two attempts never send at once; it records itself into the new series."""

@@ -190,7 +190,7 @@ def post(url, body, headers, *, timeout, allow_private):
         response = connection.getresponse()
         status = response.status
         excerpt = response.read(500).decode("utf-8", "replace") if not 200 <= status < 300 else ""
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return Outcome(ok=False, error=f"no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if time.monotonic() >= deadline:

@@ -19,9 +19,9 @@ from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
     apply_each,
+    bulk_confirmation,
     bulk_outcome,
     bulk_summary,
-    bulk_confirmation,
     form_page,
     request_is_manual,
 )
@@ -80,11 +80,24 @@ class AccountClassFilter(admin.RelatedFieldListFilter):
 
 @admin.register(ManualOperation)
 class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
-    list_display = ("id", "description", "operation", "account", "manager", "account_class", "status",
-                    "created_at", "age")
+    list_display = (
+        "id",
+        "description",
+        "operation",
+        "account",
+        "manager",
+        "account_class",
+        "status",
+        "created_at",
+        "age",
+    )
     list_display_links = ("id", "description")
-    list_filter = (StatusFilter, ("account__manager", ManagerFilter),
-                   ("account__account_class", AccountClassFilter), ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        StatusFilter,
+        ("account__manager", ManagerFilter),
+        ("account__account_class", AccountClassFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("account", "account__manager", "account__account_class")
     search_fields = ("=id", "description", "account__name")
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
@@ -93,8 +106,19 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
     actions = ["approve_selected", "decline_selected"]
     change_form_template = "admin/manual_operations/manualoperation/change_form.html"
     change_list_template = "admin/manual_operations/manualoperation/change_list.html"
-    fields = ("operation", "description", "account_link", "order_link", "status", "created_at", "age",
-              "decided_by", "decided_at", "reason", "note")
+    fields = (
+        "operation",
+        "description",
+        "account_link",
+        "order_link",
+        "status",
+        "created_at",
+        "age",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "note",
+    )
     readonly_fields = fields
 
     # --- columns (R17 labels) ----------------------------------------------------------------
@@ -112,23 +136,32 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         """R17: highlighted past MANUAL_OPERATION_TARGET_HOURS; never decides by itself."""
         text = admin_views.format_age(admin_views.age_of(obj))
         if admin_views.is_past_target(obj):
-            return format_html('<span class="postpay-overdue" title="Waiting longer than the target of {} h">'
-                               '{} ⚠</span>', f"{settings.MANUAL_OPERATION_TARGET_HOURS:g}", text)
+            return format_html(
+                '<span class="postpay-overdue" title="Waiting longer than the target of {} h">{} ⚠</span>',
+                f"{settings.MANUAL_OPERATION_TARGET_HOURS:g}",
+                text,
+            )
         return text
 
     @admin.display(description="Account")
     def account_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_account_change", args=[obj.account_id]),
-                           obj.account)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:accounts_account_change", args=[obj.account_id]), obj.account
+        )
 
     @admin.display(description="Order")
     def order_link(self, obj):
         order = obj.order
         if order is None:  # R36: no order is held
             return f"— none: {obj.get_origin_display().lower()} by {obj.requested_by or 'system'}"
-        return format_html('<a href="{}">Order #{}</a> — {}, {}, {}',
-                           reverse("admin:subscriptions_order_change", args=[order.pk]), order.pk,
-                           order.plan.name, order.price, order.get_status_display())
+        return format_html(
+            '<a href="{}">Order #{}</a> — {}, {}, {}',
+            reverse("admin:subscriptions_order_change", args=[order.pk]),
+            order.pk,
+            order.plan.name,
+            order.price,
+            order.get_status_display(),
+        )
 
     # --- permissions ---------------------------------------------------------------------------
 
@@ -145,9 +178,18 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         return can_decide(request.user)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "account", "account__manager", "account__account_class", "order", "order__plan", "decided_by",
-            "requested_by",
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "account",
+                "account__manager",
+                "account__account_class",
+                "order",
+                "order__plan",
+                "decided_by",
+                "requested_by",
+            )
         )
 
     # --- pages -------------------------------------------------------------------------------
@@ -156,10 +198,12 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         view = self.admin_site.admin_view
         return [
             path("report/", view(self.report_view), name="manual_operations_manualoperation_report"),
-            path("<int:operation_id>/approve/", view(self.approve_view),
-                 name="manual_operations_manualoperation_approve"),
-            path("<int:operation_id>/decline/", view(self.decline_view),
-                 name="manual_operations_manualoperation_decline"),
+            path(
+                "<int:operation_id>/approve/", view(self.approve_view), name="manual_operations_manualoperation_approve"
+            ),
+            path(
+                "<int:operation_id>/decline/", view(self.decline_view), name="manual_operations_manualoperation_decline"
+            ),
             *super().get_urls(),
         ]
 
@@ -201,12 +245,20 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
                 messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
             return redirect(change_url)
         return form_page(
-            request, self, title=title, form=form, submit_label=submit_label, obj=operation,
-            object_url=change_url, cancel_url=change_url,
-            intro=f"{operation.get_operation_display()} — {operation.account} — " + (
+            request,
+            self,
+            title=title,
+            form=form,
+            submit_label=submit_label,
+            obj=operation,
+            object_url=change_url,
+            cancel_url=change_url,
+            intro=f"{operation.get_operation_display()} — {operation.account} — "
+            + (
                 f"order #{operation.order_id} ({operation.order.plan.name}, {operation.order.price})."
                 if operation.order_id is not None
-                else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."),
+                else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
+            ),
         )
 
     @staticmethod
@@ -219,15 +271,25 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
 
     def approve_view(self, request, operation_id):
         """R15: approve after a confirmation; the held order provisions after commit."""
-        return self._decide_page(request, operation_id, form_class=admin_views.ApproveForm,
-                                 title=f"Approve operation #{operation_id}?", submit_label="Approve",
-                                 decide=self._approve)
+        return self._decide_page(
+            request,
+            operation_id,
+            form_class=admin_views.ApproveForm,
+            title=f"Approve operation #{operation_id}?",
+            submit_label="Approve",
+            decide=self._approve,
+        )
 
     def decline_view(self, request, operation_id):
         """R16: decline with a structured reason and an optional note."""
-        return self._decide_page(request, operation_id, form_class=admin_views.DeclineForm,
-                                 title=f"Decline operation #{operation_id}?", submit_label="Decline",
-                                 decide=self._decline)
+        return self._decide_page(
+            request,
+            operation_id,
+            form_class=admin_views.DeclineForm,
+            title=f"Decline operation #{operation_id}?",
+            submit_label="Decline",
+            decide=self._decline,
+        )
 
     def report_view(self, request):
         """R30."""
@@ -247,29 +309,40 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
         ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
         form, page = bulk_confirmation(
-            request, self, ids, form_class=form_class, title=f"{verb.capitalize()} {len(ids)} operation(s)?",
+            request,
+            self,
+            ids,
+            form_class=form_class,
+            title=f"{verb.capitalize()} {len(ids)} operation(s)?",
             submit_label=verb.capitalize(),
             intro="Each operation is decided on its own; those already decided are skipped and listed:",
         )
         if page is not None:
             return page
         decided, skipped = decide(request.user, ids, form.cleaned_data)
-        bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)",
-                     noun="operation(s)")
+        bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)", noun="operation(s)")
         return None
 
     @admin.action(description="Approve selected operations", permissions=["decide"])
     def approve_selected(self, request, queryset):
         return self._bulk(
-            request, queryset, form_class=admin_views.ApproveForm, verb="approve",
-            decide=lambda actor, ids, data: bulk_outcome(*manual_operations_approve(actor=actor, operation_ids=ids,
-                                                                                    **data)),
+            request,
+            queryset,
+            form_class=admin_views.ApproveForm,
+            verb="approve",
+            decide=lambda actor, ids, data: bulk_outcome(
+                *manual_operations_approve(actor=actor, operation_ids=ids, **data)
+            ),
         )
 
     @admin.action(description="Decline selected operations", permissions=["decide"])
     def decline_selected(self, request, queryset):
         return self._bulk(
-            request, queryset, form_class=admin_views.DeclineForm, verb="decline",
+            request,
+            queryset,
+            form_class=admin_views.DeclineForm,
+            verb="decline",
             decide=lambda actor, ids, data: apply_each(
-                lambda pk: manual_operation_decline(actor=actor, operation_id=pk, **data), ids),
+                lambda pk: manual_operation_decline(actor=actor, operation_id=pk, **data), ids
+            ),
         )

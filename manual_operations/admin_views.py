@@ -23,16 +23,18 @@ from .services import manual_operation_approve, manual_operation_decline
 
 
 class ApproveForm(forms.Form):
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Optional, internal.")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Optional, internal.")
 
 
 class DeclineForm(forms.Form):
     """R16: a structured reason is required; the note is optional. Neither reaches the customer."""
 
     reason = forms.ChoiceField(choices=[("", "---------"), *DeclineReason.choices])
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Optional, internal: never shown to the customer.")
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional, internal: never shown to the customer.",
+    )
 
 
 def age_of(operation, now=None):
@@ -78,12 +80,9 @@ def exposure_for(operation):
     subscriptions = list(
         Subscription.objects.filter(account=account).select_related("plan").order_by("-started_at")[:20]
     )
-    monthly = (
-        Subscription.objects.filter(account=account, plan__billing_model=BillingModel.POSTPAY,
-                                    period=Period.COMMERCIAL)
-        .aggregate(total=Sum("plan__price"))["total"]
-        or Decimal("0.00")
-    )
+    monthly = Subscription.objects.filter(
+        account=account, plan__billing_model=BillingModel.POSTPAY, period=Period.COMMERCIAL
+    ).aggregate(total=Sum("plan__price"))["total"] or Decimal("0.00")
     earlier = Order.objects.filter(account=account).select_related("plan").order_by("-created_at")
     if operation.order_id is not None:
         earlier = earlier.exclude(pk=operation.order_id)
@@ -119,19 +118,20 @@ def why_held(operation):
         f"{order.created_by.get_username() if order.created_by_id else 'system'} "
         f"at {timezone.localtime(order.created_at):%Y-%m-%d %H:%M}.",
         "It was held (R9) because the postpay mode was Manually, the plan is postpaid, the "
-        + ("period is a trial and trials require approval" if order.period == Period.TRIAL
-           else "period is commercial")
-        + f", and the account's status was \"{PostpayPermission.NONE.label}\": this was its first gated order.",
+        + ("period is a trial and trials require approval" if order.period == Period.TRIAL else "period is commercial")
+        + f', and the account\'s status was "{PostpayPermission.NONE.label}": this was its first gated order.',
         f"Mode now: {settings_row.get_postpaid_permission_mode_display()}. "
-        f"Account status now: \"{operation.account.get_postpay_permission_display()}\".",
+        f'Account status now: "{operation.account.get_postpay_permission_display()}".',
     ]
     return lines + _decision_lines(operation, settings_row)
 
 
 def _decision_lines(operation, settings_row):
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
-        return [f"{operation.get_status_display()} by {_who(operation.decided_by)} at "
-                f"{timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}."]
+        return [
+            f"{operation.get_status_display()} by {_who(operation.decided_by)} at "
+            f"{timezone.localtime(operation.decided_at):%Y-%m-%d %H:%M}."
+        ]
     if not settings_row.is_manual and operation.order_id is not None:
         return ["The mode is Automatically now, but a held order stays held until a manager decides (R13)."]
     return []
@@ -141,15 +141,17 @@ def _why_in_advance(operation, settings_row):
     """R36: no order is held; the panel says who asked, or who approved, in advance."""
     when = f"{timezone.localtime(operation.created_at):%Y-%m-%d %H:%M}"
     if operation.origin == OperationOrigin.APPROVED_IN_ADVANCE:
-        lines = [f"Approved in advance by {_who(operation.requested_by)} at {when}, before any order (R36b): "
-                 "the account may order postpaid plans without a held order."]
+        lines = [
+            f"Approved in advance by {_who(operation.requested_by)} at {when}, before any order (R36b): "
+            "the account may order postpaid plans without a held order."
+        ]
         return lines + ([f"Note: {operation.note}"] if operation.note else [])
     lines = [
         f"Asked in advance by {_who(operation.requested_by)} at {when}, before any order (R36a): no order is held.",
         "Approving lets the account order postpaid plans; declining refuses its postpaid orders, and the customer "
-        "keeps reading \"under review\" (R6).",
+        'keeps reading "under review" (R6).',
         f"Mode now: {settings_row.get_postpaid_permission_mode_display()}. "
-        f"Account status now: \"{operation.account.get_postpay_permission_display()}\".",
+        f'Account status now: "{operation.account.get_postpay_permission_display()}".',
     ]
     return lines + _decision_lines(operation, settings_row)
 

@@ -24,8 +24,11 @@ class ManualOperationOutput(serializers.Serializer):
     operation = serializers.ChoiceField(choices=OperationType.choices)
     description = serializers.CharField()
     account = serializers.IntegerField(source="account_id")
-    order = serializers.IntegerField(source="order_id", allow_null=True,
-                                     help_text="The held order; null for a review asked or approved in advance (R36).")
+    order = serializers.IntegerField(
+        source="order_id",
+        allow_null=True,
+        help_text="The held order; null for a review asked or approved in advance (R36).",
+    )
     manager = UsernameField(source="account.manager")
     status = serializers.ChoiceField(choices=OperationStatus.choices)
     created_at = serializers.DateTimeField()
@@ -85,8 +88,9 @@ class ManualOperationApproveApi(APIView):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
-    @extend_schema(request=InputSerializer, responses={200: ManualOperationOutput, **DECISION_ERRORS},
-                   tags=["manual operations"])
+    @extend_schema(
+        request=InputSerializer, responses={200: ManualOperationOutput, **DECISION_ERRORS}, tags=["manual operations"]
+    )
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -107,8 +111,9 @@ class ManualOperationDeclineApi(APIView):
         reason = serializers.ChoiceField(choices=DeclineReason.choices)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
-    @extend_schema(request=InputSerializer, responses={200: ManualOperationOutput, **DECISION_ERRORS},
-                   tags=["manual operations"])
+    @extend_schema(
+        request=InputSerializer, responses={200: ManualOperationOutput, **DECISION_ERRORS}, tags=["manual operations"]
+    )
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

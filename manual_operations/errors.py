@@ -11,9 +11,11 @@ class OperationAlreadyDecided(DomainError):
 
     def __init__(self, operation):
         who = operation.decided_by.get_username() if operation.decided_by_id else "someone"
-        when = timezone.localtime(operation.decided_at).strftime("%Y-%m-%d %H:%M:%S %Z") if operation.decided_at else "earlier"
-        super().__init__(
-            f"This operation was already {operation.get_status_display().lower()} by {who} at {when}."
+        when = (
+            timezone.localtime(operation.decided_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if operation.decided_at
+            else "earlier"
         )
+        super().__init__(f"This operation was already {operation.get_status_display().lower()} by {who} at {when}.")
         self.decided_by = who
         self.decided_at = operation.decided_at

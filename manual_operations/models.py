@@ -37,18 +37,24 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
     """A task a manager decides before the held order runs (R9, R14–R16), or before any order
     at all (R36: asked or approved in advance, ``order`` empty)."""
 
-    operation = models.CharField(
-        max_length=32, choices=OperationType.choices, default=OperationType.POSTPAY_PERMISSION
-    )
+    operation = models.CharField(max_length=32, choices=OperationType.choices, default=OperationType.POSTPAY_PERMISSION)
     description = models.CharField(max_length=300)
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="manual_operations")
     order = models.OneToOneField(
-        "subscriptions.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="manual_operation",
+        "subscriptions.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="manual_operation",
         help_text="The held order; empty for a review asked or approved in advance (R36).",
     )
     origin = models.CharField(max_length=32, choices=OperationOrigin.choices, default=OperationOrigin.HELD_ORDER)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Who opened it: the placer of the held order, the customer who asked, the manager who approved.",
     )
     status = FSMField(
@@ -56,7 +62,11 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name="Approved by manager",
     )
     decided_at = models.DateTimeField(null=True, blank=True)

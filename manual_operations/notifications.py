@@ -12,9 +12,11 @@ from .models import ManualOperation
 
 def manager_recipients(operation):
     User = get_user_model()
-    managers = User.objects.filter(is_active=True, is_staff=True).filter(
-        Q(groups__name=MANAGERS_GROUP) | Q(is_superuser=True) | Q(pk=operation.account.manager_id)
-    ).exclude(email="")
+    managers = (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(groups__name=MANAGERS_GROUP) | Q(is_superuser=True) | Q(pk=operation.account.manager_id))
+        .exclude(email="")
+    )
     return sorted(set(managers.values_list("email", flat=True)))
 
 
@@ -37,7 +39,7 @@ def notify_managers_operation_created(operation_id):
         who = operation.requested_by.get_username() if operation.requested_by_id else "a customer"
         what = f"Asked in advance by {who}: no order is held."
     body = (
-        f"Manual operation #{operation.pk} \"{operation.get_operation_display()}\" is waiting for a decision.\n\n"
+        f'Manual operation #{operation.pk} "{operation.get_operation_display()}" is waiting for a decision.\n\n'
         f"Account: {operation.account.name}\n{what}\n\nOpen it in the queue: {link}\n"
     )
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

@@ -34,7 +34,8 @@ def _age_buckets():
 def _rates(decided, group_field, label_field, default_label):
     """Decided, approved and declined per group, the group's label read in the same query."""
     rows = (
-        decided.order_by().values(group_field, label_field)
+        decided.order_by()
+        .values(group_field, label_field)
         .annotate(
             decided=Count("id"),
             approved=Count("id", filter=Q(status=OperationStatus.APPROVED)),
@@ -64,9 +65,7 @@ class _Median(Aggregate):
 
 def recent_decisions(window):
     """The ``window`` most recent decisions, read from the ``decided_at`` index."""
-    recent_ids = (
-        ManualOperation.objects.filter(decided_at__isnull=False).order_by("-decided_at").values("pk")[:window]
-    )
+    recent_ids = ManualOperation.objects.filter(decided_at__isnull=False).order_by("-decided_at").values("pk")[:window]
     return ManualOperation.objects.filter(pk__in=Subquery(recent_ids))
 
 
@@ -91,7 +90,7 @@ def _median_of_middle_rows(recent, wait):
     if not count:
         return None
     ordered = recent.annotate(wait=wait).order_by("wait").values_list("wait", flat=True)
-    middle = list(ordered[(count - 1) // 2: count // 2 + 1])
+    middle = list(ordered[(count - 1) // 2 : count // 2 + 1])
     return sum(middle, timedelta()) / len(middle)
 
 

@@ -52,8 +52,13 @@ def _in_advance(actor, origin):
 
 def _new_operation(actor, account, order, origin):
     what = f"postpaid order #{order.pk} for {order.plan.name}" if order is not None else _in_advance(actor, origin)
-    return ManualOperation(account=account, order=order, origin=origin, requested_by=_user_or_none(actor),
-                           description=describe(account, what))
+    return ManualOperation(
+        account=account,
+        order=order,
+        origin=origin,
+        requested_by=_user_or_none(actor),
+        description=describe(account, what),
+    )
 
 
 def _record_opened(actor, account, operation, *, notify):
@@ -62,11 +67,24 @@ def _record_opened(actor, account, operation, *, notify):
         why = f"held order #{operation.order_id}"
     else:
         why = _in_advance(actor, operation.origin)
-    audit_record(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk, field="status",
-                 old=None, new=operation.status, actor=actor, reason=why, obj=operation)
+    audit_record(
+        object_type=ObjectType.MANUAL_OPERATION,
+        object_id=operation.pk,
+        field="status",
+        old=None,
+        new=operation.status,
+        actor=actor,
+        reason=why,
+        obj=operation,
+    )
     operation_id = operation.pk
-    logger.info("manual_operation_opened", operation_id=operation_id, order_id=operation.order_id,
-                account_id=account.pk, origin=operation.origin)
+    logger.info(
+        "manual_operation_opened",
+        operation_id=operation_id,
+        order_id=operation.order_id,
+        account_id=account.pk,
+        origin=operation.origin,
+    )
     if notify:
         transaction.on_commit(lambda: _notify_managers(operation_id), robust=True)
 
@@ -136,14 +154,23 @@ def manual_operations_approve_in_advance(*, actor, account_ids, note=""):
                 except DomainError as error:
                     refused.append((pk, error))
             operations = _open_many(actor, ready, origin=OperationOrigin.APPROVED_IN_ADVANCE)
-            for account, operation in zip(ready, operations):
+            for account, operation in zip(ready, operations, strict=True):
                 if isinstance(operation, DomainError):
                     refused.append((account.pk, operation))
                     continue
-                audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
-                                   actor=actor, reason=note or "approved in advance", by=actor, note=note)
-                account_approve_postpay_in_advance(actor=actor, account=account,
-                                                   reason=f"manual operation #{operation.pk} approved in advance")
+                audited_transition(
+                    operation,
+                    "approve",
+                    object_type=ObjectType.MANUAL_OPERATION,
+                    field="status",
+                    actor=actor,
+                    reason=note or "approved in advance",
+                    by=actor,
+                    note=note,
+                )
+                account_approve_postpay_in_advance(
+                    actor=actor, account=account, reason=f"manual operation #{operation.pk} approved in advance"
+                )
                 done.append(account)
     order = {pk: index for index, pk in enumerate(account_ids)}
     done.sort(key=lambda account: order[account.pk])
@@ -182,7 +209,7 @@ def _open_many(actor, accounts, *, origin):
             except PostpayUnderReview as error:
                 operations.append(error)
         return operations
-    for account, operation in zip(accounts, operations):
+    for account, operation in zip(accounts, operations, strict=True):
         _record_opened(actor, account, operation, notify=False)
     return operations
 
@@ -193,7 +220,7 @@ BULK_CHUNK = 250
 def _chunks(ids):
     """The ids, once each, in slices of ``BULK_CHUNK``: one transaction a slice."""
     ids = list(dict.fromkeys(ids))
-    return [ids[start:start + BULK_CHUNK] for start in range(0, len(ids), BULK_CHUNK)]
+    return [ids[start : start + BULK_CHUNK] for start in range(0, len(ids), BULK_CHUNK)]
 
 
 def describe(account, what):
@@ -276,12 +303,18 @@ def manual_operations_approve(*, actor, operation_ids, note=""):
     for chunk in _chunks(operation_ids):
         with transaction.atomic(), change_batch() as batch:
             of_chunk = ManualOperation.objects.filter(pk__in=chunk)
-            accounts = {account.pk: account for account in
-                        _locked_accounts().filter(pk__in=of_chunk.values("account_id")).order_by("pk")}
-            operations = {operation.pk: operation
-                          for operation in _locked_operations().filter(pk__in=chunk).order_by("pk")}
-            held = sorted(operation.order_id for operation in operations.values()
-                          if operation.order_id is not None and operation.is_open)
+            accounts = {
+                account.pk: account
+                for account in _locked_accounts().filter(pk__in=of_chunk.values("account_id")).order_by("pk")
+            }
+            operations = {
+                operation.pk: operation for operation in _locked_operations().filter(pk__in=chunk).order_by("pk")
+            }
+            held = sorted(
+                operation.order_id
+                for operation in operations.values()
+                if operation.order_id is not None and operation.is_open
+            )
             orders = {order.pk: order for order in _locked_orders().filter(pk__in=held).order_by("pk")} if held else {}
             for pk in chunk:
                 operation = operations.get(pk)
@@ -302,14 +335,23 @@ def manual_operations_approve(*, actor, operation_ids, note=""):
 
 def _approve(actor, account, operation, order, note):
     """R15 on locked rows, the operation undecided."""
-    audited_transition(operation, "approve", object_type=ObjectType.MANUAL_OPERATION, field="status",
-                       actor=actor, reason=note, by=actor, note=note)
+    audited_transition(
+        operation,
+        "approve",
+        object_type=ObjectType.MANUAL_OPERATION,
+        field="status",
+        actor=actor,
+        reason=note,
+        by=actor,
+        note=note,
+    )
     if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
         account_grant_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} approved")
     if order is not None:
         order_release_after_approval(actor=actor, order=order)
-    logger.info("manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id,
-                account_id=account.pk)
+    logger.info(
+        "manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id, account_id=account.pk
+    )
 
 
 def manual_operation_decline(*, actor, operation_id, reason, note=""):
@@ -321,12 +363,26 @@ def manual_operation_decline(*, actor, operation_id, reason, note=""):
         raise PermissionDenied("Only a manager may decide manual operations.")
     with transaction.atomic():
         account, operation, order = _lock_undecided(actor, operation_id)
-        audited_transition(operation, "decline", object_type=ObjectType.MANUAL_OPERATION, field="status",
-                           actor=actor, reason=reason, by=actor, reason_code=reason, note=note)
+        audited_transition(
+            operation,
+            "decline",
+            object_type=ObjectType.MANUAL_OPERATION,
+            field="status",
+            actor=actor,
+            reason=reason,
+            by=actor,
+            reason_code=reason,
+            note=note,
+        )
         if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
             account_refuse_postpay(actor=actor, account=account, reason=f"manual operation #{operation.pk} declined")
         if order is not None:
             order_fail_by_decline(actor=actor, order=order)
-        logger.info("manual_operation_declined", operation_id=operation.pk, order_id=operation.order_id,
-                    account_id=account.pk, reason=reason)
+        logger.info(
+            "manual_operation_declined",
+            operation_id=operation.pk,
+            order_id=operation.order_id,
+            account_id=account.pk,
+            reason=reason,
+        )
     return operation

@@ -29,7 +29,8 @@ class FastActionCheckboxMixin:
     def action_checkbox(self, obj):
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk),
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
             format_html(gettext("Select this object for an action - {}"), str(obj)),
         )
 
@@ -67,8 +68,9 @@ def bulk_summary(request, done, skipped, *, done_text, noun):
     if done:
         messages.success(request, done_text.format(n=len(done)) + ": " + ", ".join(f"#{pk}" for pk in done) + ".")
     if skipped:
-        messages.warning(request, f"Skipped {len(skipped)} {noun}: "
-                                  + "; ".join(f"#{pk}: {why}" for pk, why in skipped))
+        messages.warning(
+            request, f"Skipped {len(skipped)} {noun}: " + "; ".join(f"#{pk}: {why}" for pk, why in skipped)
+        )
 
 
 def bulk_outcome(done, refused):
@@ -86,13 +88,21 @@ def bulk_confirmation(request, model_admin, ids, *, form_class, title, submit_la
     if "confirm" in request.POST and form.is_valid():
         return form, None
     select_across = request.POST.get("select_across", "0")
-    hidden = [("action", request.POST.get("action", "")), ("select_across", select_across),
-              ("index", request.POST.get("index", "0"))]
+    hidden = [
+        ("action", request.POST.get("action", "")),
+        ("select_across", select_across),
+        ("index", request.POST.get("index", "0")),
+    ]
     carried = ids[:1] if select_across == "1" else ids
     hidden += [(admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in carried]
     listed = ", ".join(f"#{pk}" for pk in ids[:200]) + ("…" if len(ids) > 200 else "")
     page = form_page(
-        request, model_admin, title=title, form=form, submit_label=submit_label, hidden=hidden,
+        request,
+        model_admin,
+        title=title,
+        form=form,
+        submit_label=submit_label,
+        hidden=hidden,
         cancel_url=reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist"),
         intro=f"{intro} {listed}",
     )
@@ -129,8 +139,21 @@ def form_errors_from(form, error):
         form.add_error(None, error.detail)
 
 
-def form_page(request, model_admin, *, title, cancel_url, form=None, intro="", extra_html="",
-              hidden=(), submit_label="Confirm", submit_name="confirm", obj=None, object_url=""):
+def form_page(
+    request,
+    model_admin,
+    *,
+    title,
+    cancel_url,
+    form=None,
+    intro="",
+    extra_html="",
+    hidden=(),
+    submit_label="Confirm",
+    submit_name="confirm",
+    obj=None,
+    object_url="",
+):
     """Render the portal's one confirmation/form page inside the admin layout."""
     context = {
         **model_admin.admin_site.each_context(request),

@@ -21,8 +21,11 @@ v1 = [
     path("accounts/", accounts.AccountListApi.as_view(), name="accounts"),
     path("accounts/<int:pk>/", accounts.AccountDetailApi.as_view(), name="account-detail"),
     path("accounts/<int:pk>/users/", accounts.AccountUserCreateApi.as_view(), name="account-users"),
-    path("accounts/<int:pk>/approve-in-advance/", accounts.AccountApproveInAdvanceApi.as_view(),
-         name="account-approve-in-advance"),
+    path(
+        "accounts/<int:pk>/approve-in-advance/",
+        accounts.AccountApproveInAdvanceApi.as_view(),
+        name="account-approve-in-advance",
+    ),
     path("account/", accounts.MyAccountApi.as_view(), name="my-account"),
     path("account/postpay-review/", accounts.MyAccountPostpayReviewApi.as_view(), name="my-account-postpay-review"),
     path("orders/", subscriptions.OrderListApi.as_view(), name="orders"),
@@ -49,14 +52,24 @@ v1 = [
     path("events/", events.EventListApi.as_view(), name="events"),
     path("webhook-endpoints/", events.WebhookEndpointListApi.as_view(), name="webhook-endpoints"),
     path("webhook-endpoints/<int:pk>/", events.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),
-    path("webhook-endpoints/<int:pk>/rotate-secret/", events.WebhookEndpointRotateSecretApi.as_view(),
-         name="webhook-endpoint-rotate-secret"),
-    path("webhook-endpoints/<int:pk>/deliveries/", events.WebhookEndpointDeliveriesApi.as_view(),
-         name="webhook-endpoint-deliveries"),
-    path("webhook-endpoints/<int:pk>/replay/", events.WebhookEndpointReplayApi.as_view(),
-         name="webhook-endpoint-replay"),
-    path("webhook-deliveries/<int:pk>/redeliver/", events.WebhookDeliveryRedeliverApi.as_view(),
-         name="webhook-delivery-redeliver"),
+    path(
+        "webhook-endpoints/<int:pk>/rotate-secret/",
+        events.WebhookEndpointRotateSecretApi.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/deliveries/",
+        events.WebhookEndpointDeliveriesApi.as_view(),
+        name="webhook-endpoint-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/replay/", events.WebhookEndpointReplayApi.as_view(), name="webhook-endpoint-replay"
+    ),
+    path(
+        "webhook-deliveries/<int:pk>/redeliver/",
+        events.WebhookDeliveryRedeliverApi.as_view(),
+        name="webhook-delivery-redeliver",
+    ),
 ]
 
 urlpatterns = [

@@ -24,5 +24,6 @@ class PostpayPortalConfig(AppConfig):
         # publishing receivers: the other logs every enqueue as a line of its own
         # ("task_enqueued"), which the task's own lines, carrying that request id and their
         # task id, already tell — a tenth of an order placement's logging time.
-        before_task_publish.connect(CeleryReceiver().receiver_before_task_publish, weak=False,
-                                    dispatch_uid="postpay_portal.task_log_context")
+        before_task_publish.connect(
+            CeleryReceiver().receiver_before_task_publish, weak=False, dispatch_uid="postpay_portal.task_log_context"
+        )

@@ -16,7 +16,7 @@ INSERT_VENDORS = ("postgresql", "sqlite")
 
 
 def _batches(objs):
-    return [objs[start:start + MAX_ROWS] for start in range(0, len(objs), MAX_ROWS)]
+    return [objs[start : start + MAX_ROWS] for start in range(0, len(objs), MAX_ROWS)]
 
 
 def _names(model, attnames):
@@ -76,8 +76,9 @@ def bulk_insert(model, objs):
     for batch in _batches(objs):
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in batch for field in fields]
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([row] * len(batch))}",
-                           params)
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([row] * len(batch))}", params
+            )
 
 
 def locked(model, pk):

@@ -11,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postpay_portal.settings")
 
 register_embedded_broker()  # filesystem:// writes whole messages (postpay_portal/broker.py)
 
+
 class DjangoCelerySettings(Mapping):
     """Django's ``CELERY_*`` settings, read once, the first time Celery reads its
     configuration (Django's settings are loaded by then).
@@ -60,7 +61,13 @@ class TaskLogContext(bootsteps.Step):
     def __init__(self, parent, **kwargs):
         super().__init__(parent, **kwargs)
         from celery.signals import (
-            task_failure, task_prerun, task_rejected, task_retry, task_revoked, task_success, task_unknown,
+            task_failure,
+            task_prerun,
+            task_rejected,
+            task_retry,
+            task_revoked,
+            task_success,
+            task_unknown,
         )
         from django_structlog.celery.receivers import CeleryReceiver
 

@@ -69,7 +69,9 @@ def _age_check(last_seen, now, limit, *, never, stale):
 
 def check_worker(beats, now):
     return _age_check(
-        beats.get(Heartbeat.Name.WORKER), now, timedelta(seconds=settings.READYZ_WORKER_MAX_AGE_SECONDS),
+        beats.get(Heartbeat.Name.WORKER),
+        now,
+        timedelta(seconds=settings.READYZ_WORKER_MAX_AGE_SECONDS),
         never="no Celery worker has run the heartbeat task yet",
         stale="no Celery worker has shown a sign of life for {age:.0f} s (limit {limit:.0f} s)",
     )
@@ -78,7 +80,9 @@ def check_worker(beats, now):
 def check_scheduler(beats, now):
     interval = settings.PROVISIONING_SWEEP_INTERVAL_SECONDS
     return _age_check(
-        beats.get(Heartbeat.Name.PROVISIONING_SWEEP), now, timedelta(seconds=3 * interval),
+        beats.get(Heartbeat.Name.PROVISIONING_SWEEP),
+        now,
+        timedelta(seconds=3 * interval),
         never="the provisioning sweep has not run yet",
         stale=(
             "the provisioning sweep has not run for {age:.0f} s "

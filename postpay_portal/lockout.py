@@ -11,8 +11,8 @@ it on any successful login from the address, and a sprayer holding one valid log
 own could wipe it whenever they liked.
 """
 
-from axes.handlers.database import AxesDatabaseHandler
 from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings

@@ -69,7 +69,9 @@ def gunicorn_logconfig(*, json_lines):
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"structlog": _formatter(json_lines)},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog", "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "structlog", "stream": "ext://sys.stderr"}
+        },
         "root": {"handlers": ["console"], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -47,8 +47,10 @@ def _attempt_counts():
 
     counts = dict.fromkeys([AttemptOutcome.SUCCEEDED, AttemptOutcome.FAILED, AttemptOutcome.ABANDONED], 0)
     rows = (
-        ProvisioningAttempt.objects.filter(outcome__in=list(counts)).order_by()
-        .values_list("outcome").annotate(n=Count("pk"))
+        ProvisioningAttempt.objects.filter(outcome__in=list(counts))
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
     )
     counts.update(rows)
     return counts
@@ -61,8 +63,10 @@ def _webhook_delivery_counts():
 
     counts = dict.fromkeys(WEBHOOK_DELIVERY_STATUSES, 0)
     counts.update(
-        WebhookDelivery.objects.filter(status__in=WEBHOOK_DELIVERY_STATUSES).order_by()
-        .values_list("status").annotate(n=Count("pk"))
+        WebhookDelivery.objects.filter(status__in=WEBHOOK_DELIVERY_STATUSES)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
     )
     return counts
 
@@ -74,7 +78,8 @@ class DomainCollector(Collector):
         now = timezone.now()
         open_ops = _open_operations()
         yield GaugeMetricFamily(
-            "postpay_manual_operations_open", "Manual operations waiting for a decision (approval_required).",
+            "postpay_manual_operations_open",
+            "Manual operations waiting for a decision (approval_required).",
             value=open_ops["count"],
         )
         oldest = open_ops["oldest"]
@@ -140,6 +145,7 @@ def has_metrics_token(request):
 @require_GET
 def metrics(request):
     if not (is_loopback_peer(request) or has_metrics_token(request)):
-        return HttpResponseForbidden("Forbidden: /metrics needs a bearer token from outside this host.\n",
-                                     content_type="text/plain")
+        return HttpResponseForbidden(
+            "Forbidden: /metrics needs a bearer token from outside this host.\n", content_type="text/plain"
+        )
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -15,7 +15,9 @@ def heartbeat_record(*, name, now=None):
     """Record a sign of life: one upsert statement, so that concurrent workers never clash."""
     Heartbeat.objects.bulk_create(
         [Heartbeat(name=name, last_seen_at=now or timezone.now())],
-        update_conflicts=True, unique_fields=["name"], update_fields=["last_seen_at"],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["last_seen_at"],
     )
 
 

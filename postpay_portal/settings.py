@@ -141,13 +141,15 @@ def database_from_url(url):
     one. PostgreSQL connects within a bounded time, so that /readyz/ never hangs on a
     database host that does not answer.
     """
-    config = dj_database_url.parse(
-        url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
-    )
+    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "postpay_portal.db_sqlite"  # writers of one process queue in it
         config.setdefault("OPTIONS", {}).update(
-            {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
         )
     elif config["ENGINE"] in POSTGRES_ENGINES:
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
@@ -349,7 +351,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Postpay Portal API",
     "DESCRIPTION": (
         "JSON API for integrators (CONTRACT §4). Authenticate with `POST /api/v1/auth/token/` and send "
-        "`Authorization: Token <token>`. Errors are `{\"code\", \"detail\", \"fields\"?}`."
+        '`Authorization: Token <token>`. Errors are `{"code", "detail", "fields"?}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

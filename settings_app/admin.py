@@ -32,10 +32,12 @@ MODE_SWITCH_WARNING = (
 class PostpaySettingsForm(forms.Form):
     postpaid_permission_mode = forms.ChoiceField(
         label=PostpaySettings._meta.get_field("postpaid_permission_mode").verbose_name,
-        choices=PermissionMode.choices, widget=forms.RadioSelect,
+        choices=PermissionMode.choices,
+        widget=forms.RadioSelect,
     )
     trial_requires_approval = forms.BooleanField(
-        label=PostpaySettings._meta.get_field("trial_requires_approval").verbose_name, required=False,
+        label=PostpaySettings._meta.get_field("trial_requires_approval").verbose_name,
+        required=False,
         help_text=PostpaySettings._meta.get_field("trial_requires_approval").help_text,
     )
 
@@ -58,8 +60,10 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
             raise PermissionDenied
         row = postpay_settings_get()
         can_change = self.has_change_permission(request, row)
-        current = {"postpaid_permission_mode": row.postpaid_permission_mode,
-                   "trial_requires_approval": row.trial_requires_approval}
+        current = {
+            "postpaid_permission_mode": row.postpaid_permission_mode,
+            "trial_requires_approval": row.trial_requires_approval,
+        }
         form = PostpaySettingsForm(request.POST or None, initial=current)
         preview = None
         if request.method == "POST":
@@ -100,7 +104,9 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
         return {
             "from_label": row.get_postpaid_permission_mode_display(),
             "to_label": PermissionMode(new["postpaid_permission_mode"]).label,
-            "accounts": [(PostpayPermission(value).label, count) for value, count in impact["accounts_by_status"].items()],
+            "accounts": [
+                (PostpayPermission(value).label, count) for value, count in impact["accounts_by_status"].items()
+            ],
             "held_orders": impact["held_orders"],
             "warning": MODE_SWITCH_WARNING,
             # R36b: who would be held at the next renewal, and where to approve them first.

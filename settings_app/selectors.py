@@ -26,11 +26,15 @@ def with_postpay_settings(model, pk):
     meta, settings_meta = model._meta, PostpaySettings._meta
     quote = connection.ops.quote_name
     columns = ", ".join(f"m.{quote(field.column)}" for field in meta.concrete_fields)
-    gate = ", ".join(f"s.{quote(settings_meta.get_field(field).column)} AS {quote(ANNOTATION_PREFIX + field)}"
-                     for field in GATE_FIELDS)
-    sql = (f"SELECT {columns}, {gate} FROM {quote(meta.db_table)} m "
-           f"LEFT JOIN {quote(settings_meta.db_table)} s ON s.{quote(settings_meta.pk.column)} = %s "
-           f"WHERE m.{quote(meta.pk.column)} = %s")
+    gate = ", ".join(
+        f"s.{quote(settings_meta.get_field(field).column)} AS {quote(ANNOTATION_PREFIX + field)}"
+        for field in GATE_FIELDS
+    )
+    sql = (
+        f"SELECT {columns}, {gate} FROM {quote(meta.db_table)} m "
+        f"LEFT JOIN {quote(settings_meta.db_table)} s ON s.{quote(settings_meta.pk.column)} = %s "
+        f"WHERE m.{quote(meta.pk.column)} = %s"
+    )
     return next(iter(model.objects.raw(sql, [PostpaySettings.SINGLETON_PK, pk])), None)
 
 

@@ -16,9 +16,7 @@ def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requi
     if actor is not None and not getattr(actor, "is_staff", False):
         raise PermissionDenied("Only operators may change the postpay settings.")
     if postpaid_permission_mode is not None and postpaid_permission_mode not in PermissionMode.values:
-        raise InvalidInput.on(
-            "postpaid_permission_mode", f"Choose one of: {', '.join(PermissionMode.values)}."
-        )
+        raise InvalidInput.on("postpaid_permission_mode", f"Choose one of: {', '.join(PermissionMode.values)}.")
     if trial_requires_approval is not None and not isinstance(trial_requires_approval, bool):
         raise InvalidInput.on("trial_requires_approval", "Must be true or false.")
     with transaction.atomic():
@@ -38,6 +36,7 @@ def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requi
         if changes:
             row.save(update_fields=[*changes, "updated_at"])
             # One audit entry per field, one event for the change (R34).
-            audit_record_changes(object_type=ObjectType.POSTPAY_SETTINGS, obj=row, changes=changes, actor=actor,
-                                 reason=reason)
+            audit_record_changes(
+                object_type=ObjectType.POSTPAY_SETTINGS, obj=row, changes=changes, actor=actor, reason=reason
+            )
     return row

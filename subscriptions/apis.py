@@ -43,6 +43,7 @@ CSRF = ["permission_denied"]  # a session-authenticated write without its CSRF t
 
 # --- plans ------------------------------------------------------------------------------
 
+
 class PlanOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -96,6 +97,7 @@ class PlanDetailApi(APIView):
 
 
 # --- orders -----------------------------------------------------------------------------
+
 
 class OrderOutput(serializers.Serializer):
     """An order as the requesting user may see it: masked for customers (R6, R24); as staff
@@ -191,7 +193,9 @@ class OrderListApi(ListAPIView):
         request=InputSerializer,
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+                IDEMPOTENCY_HEADER,
+                {"type": "string", "minLength": 1, "maxLength": 255},
+                OpenApiParameter.HEADER,
                 required=False,
                 description="At most 255 characters. A repeat with the same body returns the first response.",
             )
@@ -230,7 +234,10 @@ class OrderPayApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: OrderOutput, **errors(s403=["permission_denied"], s404=["not_found"], s409=["invalid_order_status"])},
+        responses={
+            200: OrderOutput,
+            **errors(s403=["permission_denied"], s404=["not_found"], s409=["invalid_order_status"]),
+        },
         tags=["orders"],
     )
     def post(self, request, pk):
@@ -265,7 +272,10 @@ class OrderRetryApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: OrderOutput, **errors(s403=["permission_denied"], s404=["not_found"], s409=["invalid_order_status"])},
+        responses={
+            200: OrderOutput,
+            **errors(s403=["permission_denied"], s404=["not_found"], s409=["invalid_order_status"]),
+        },
         tags=["orders"],
     )
     def post(self, request, pk):
@@ -273,6 +283,7 @@ class OrderRetryApi(APIView):
 
 
 # --- subscriptions ----------------------------------------------------------------------
+
 
 class SubscriptionOutput(serializers.Serializer):
     id = serializers.IntegerField()
@@ -321,7 +332,10 @@ class SubscriptionRenewApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={201: OrderOutput, **errors(s403=CSRF, s404=["not_found"], s409=[*GATE_REFUSALS, "order_in_progress"])},
+        responses={
+            201: OrderOutput,
+            **errors(s403=CSRF, s404=["not_found"], s409=[*GATE_REFUSALS, "order_in_progress"]),
+        },
         tags=["subscriptions"],
     )
     def post(self, request, pk):

@@ -76,7 +76,11 @@ class Subscription(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     current_period_end = models.DateTimeField()
     origin_order = models.OneToOneField(
-        "Order", null=True, blank=True, on_delete=models.PROTECT, related_name="created_subscription",
+        "Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="created_subscription",
         help_text="The `new` order that created it; unique, so no order creates two (R22).",
     )
 

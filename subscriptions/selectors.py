@@ -33,9 +33,7 @@ def customer_status_filter(status):
 
 
 def order_list(*, user, account_id=None, status=None):
-    qs = _scoped(
-        Order.objects.select_related("plan", "created_by", "approved_by", "account"), user, account_id
-    )
+    qs = _scoped(Order.objects.select_related("plan", "created_by", "approved_by", "account"), user, account_id)
     if status:
         qs = qs.filter(customer_status_filter(status) if not getattr(user, "is_staff", False) else Q(status=status))
     return qs

@@ -35,8 +35,12 @@ PAGE_SIZE = 25
 def _gate_refusal(request, *, plan, period, order_type):
     """R27: the detail of the refusal this order would meet (masked for customers), or ""."""
     refusal = order_gate_refusal(
-        actor=request.user, account=request.account, plan=plan, period=period,
-        order_type=order_type, settings_row=request.postpay_settings,
+        actor=request.user,
+        account=request.account,
+        plan=plan,
+        period=period,
+        order_type=order_type,
+        settings_row=request.postpay_settings,
     )
     return refusal.detail if refusal else ""
 
@@ -50,6 +54,7 @@ def _placed_message(order):
 
 
 # --- catalog ------------------------------------------------------------------------------
+
 
 @dataclass
 class Offer:
@@ -105,8 +110,10 @@ def order_create(request):
     if form.is_valid():
         try:
             order = order_place(
-                actor=request.user, account_id=request.account.pk,
-                plan_id=form.cleaned_data["plan"], period=form.cleaned_data["period"],
+                actor=request.user,
+                account_id=request.account.pk,
+                plan_id=form.cleaned_data["plan"],
+                period=form.cleaned_data["period"],
             )
         except InvalidInput as exc:
             form.add_domain_errors(exc)
@@ -120,6 +127,7 @@ def order_create(request):
 
 
 # --- orders -------------------------------------------------------------------------------
+
 
 @customer_required
 def order_list_view(request):
@@ -162,6 +170,7 @@ def order_cancel_view(request, pk):
 
 
 # --- subscriptions ------------------------------------------------------------------------
+
 
 @customer_required
 def subscription_list_view(request):

@@ -1,8 +1,8 @@
 """Fixtures shared by every test: personas, plans, real servers and real workers."""
 
 import os
-from decimal import Decimal
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -113,6 +113,7 @@ def manual_mode(db):
 
 # --- real servers and workers --------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def redis_server():
     if not RedisServer.available():
@@ -189,5 +190,10 @@ def embedded_broker(tmp_path, use_broker):
 
 @pytest.fixture
 def redis_broker(redis_server, use_broker):
+    """The session's Redis, emptied: a message an earlier test left unacknowledged (a killed
+    worker's) must not show up in the next test's queues."""
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushdb()
     use_broker(redis_server.url)
     return redis_server.url

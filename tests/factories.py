@@ -4,6 +4,7 @@ writing the status (STYLE §7): accounts are created by ``account_create``."""
 from decimal import Decimal
 
 import factory
+
 from accounts.models import User
 from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP, ensure_groups
 from subscriptions.models import Plan

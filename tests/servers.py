@@ -88,7 +88,14 @@ class PostgresServer:
         data = self.dir / "data"
         self._run(find_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
         self._run(
-            find_binary("pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "start", "-o",
+            find_binary("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+            "-o",
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 {extra_options}",
         )
@@ -118,9 +125,25 @@ class RedisServer:
 
     def start(self):
         subprocess.run(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "yes",
-             "--save", "", "--appendonly", "no", "--pidfile", str(self.pidfile), "--dir", str(self.dir),
-             "--logfile", str(self.dir / "log")],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--pidfile",
+                str(self.pidfile),
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "log"),
+            ],
             check=True,
         )
         wait_for_port(self.port)
@@ -180,9 +203,22 @@ class CeleryWorker:
         self.proc = None
 
     def start(self, timeout=30):
-        cmd = [sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "--pool=solo",
-               "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test{free_port()}@%h",
-               "-Q", self.queues]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "postpay_portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test{free_port()}@%h",
+            "-Q",
+            self.queues,
+        ]
         if self.beat:
             cmd += ["-B", "-s", str(self.log.with_suffix(".beat"))]
         self._log_handle = open(self.log, "w")

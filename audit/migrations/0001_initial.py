@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,23 +14,43 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditLogEntry',
+            name="AuditLogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(choices=[('account', 'Account'), ('order', 'Order'), ('manual_operation', 'Manual operation'), ('postpay_settings', 'Postpay settings')], max_length=32)),
-                ('object_id', models.BigIntegerField()),
-                ('field', models.CharField(max_length=64)),
-                ('from_value', models.CharField(blank=True, max_length=64, null=True)),
-                ('to_value', models.CharField(blank=True, max_length=64, null=True)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("account", "Account"),
+                            ("order", "Order"),
+                            ("manual_operation", "Manual operation"),
+                            ("postpay_settings", "Postpay settings"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                ("field", models.CharField(max_length=64)),
+                ("from_value", models.CharField(blank=True, max_length=64, null=True)),
+                ("to_value", models.CharField(blank=True, max_length=64, null=True)),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("reason", models.TextField(blank=True, default="")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit log entry',
-                'verbose_name_plural': 'audit log',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_audit_object__8dca1e_idx')],
+                "verbose_name": "audit log entry",
+                "verbose_name_plural": "audit log",
+                "ordering": ["-at", "-id"],
+                "indexes": [models.Index(fields=["object_type", "object_id"], name="audit_audit_object__8dca1e_idx")],
             },
         ),
     ]

@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditlogentry',
-            name='audit_audit_object__8dca1e_idx',
+            model_name="auditlogentry",
+            name="audit_audit_object__8dca1e_idx",
         ),
         migrations.AddIndex(
-            model_name='auditlogentry',
-            index=models.Index(fields=['object_type', 'object_id', 'at', 'id'], name='audit_object_trail'),
+            model_name="auditlogentry",
+            index=models.Index(fields=["object_type", "object_id", "at", "id"], name="audit_object_trail"),
         ),
     ]

@@ -3,73 +3,124 @@
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import events.ids
 from django.db import migrations, models
+
+import events.ids
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.CharField(max_length=2000, verbose_name='URL')),
-                ('events', models.JSONField(default=list, help_text='Event types, or ["*"] for all of them.')),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('active', models.BooleanField(default=True)),
-                ('secret', models.CharField(editable=False, max_length=100)),
-                ('previous_secret', models.CharField(blank=True, default='', editable=False, max_length=100)),
-                ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("url", models.CharField(max_length=2000, verbose_name="URL")),
+                ("events", models.JSONField(default=list, help_text='Event types, or ["*"] for all of them.')),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                ("active", models.BooleanField(default=True)),
+                ("secret", models.CharField(editable=False, max_length=100)),
+                ("previous_secret", models.CharField(blank=True, default="", editable=False, max_length=100)),
+                ("previous_secret_expires_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'webhook endpoint',
-                'ordering': ['id'],
+                "verbose_name": "webhook endpoint",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.CharField(default=events.ids.new_event_id, editable=False, max_length=30, primary_key=True, serialize=False)),
-                ('type', models.CharField(choices=[('order.created', 'Order created'), ('order.status_changed', 'Order status changed'), ('manual_operation.created', 'Manual operation created'), ('manual_operation.decided', 'Manual operation decided'), ('account.postpay_permission_changed', 'Account postpay permission changed'), ('subscription.created', 'Subscription created'), ('subscription.updated', 'Subscription updated'), ('postpay_settings.changed', 'Postpay settings changed')], max_length=64)),
-                ('object_type', models.CharField(max_length=32)),
-                ('object_id', models.BigIntegerField()),
-                ('data_json', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.CharField(
+                        default=events.ids.new_event_id,
+                        editable=False,
+                        max_length=30,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("order.created", "Order created"),
+                            ("order.status_changed", "Order status changed"),
+                            ("manual_operation.created", "Manual operation created"),
+                            ("manual_operation.decided", "Manual operation decided"),
+                            ("account.postpay_permission_changed", "Account postpay permission changed"),
+                            ("subscription.created", "Subscription created"),
+                            ("subscription.updated", "Subscription updated"),
+                            ("postpay_settings.changed", "Postpay settings changed"),
+                        ],
+                        max_length=64,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=32)),
+                ("object_id", models.BigIntegerField()),
+                ("data_json", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['type', 'id'], name='events_even_type_938ffb_idx'), models.Index(fields=['object_type', 'object_id'], name='events_even_object__a7eb4e_idx')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["type", "id"], name="events_even_type_938ffb_idx"),
+                    models.Index(fields=["object_type", "object_id"], name="events_even_object__a7eb4e_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=50, protected=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('next_attempt_at', models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('claim_token', models.UUIDField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='events.event')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='events.webhookendpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[("pending", "Pending"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("next_attempt_at", models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("claim_token", models.UUIDField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="events.event"
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="events.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'webhook delivery',
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='events_webh_status_fd28f2_idx'), models.Index(fields=['endpoint', '-created_at', '-id'], name='events_webh_endpoin_14409f_idx')],
-                'constraints': [models.UniqueConstraint(fields=('endpoint', 'event'), name='one_delivery_per_endpoint_and_event')],
+                "verbose_name": "webhook delivery",
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="events_webh_status_fd28f2_idx"),
+                    models.Index(fields=["endpoint", "-created_at", "-id"], name="events_webh_endpoin_14409f_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("endpoint", "event"), name="one_delivery_per_endpoint_and_event")
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),

@@ -10,8 +10,7 @@ the sweep then re-enqueues the delivery. Overall: at least once.
 
 import logging
 import uuid
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -75,8 +74,9 @@ def _claim(delivery_id):
     """First transaction: take the lease, or None when this message has nothing to do."""
     now = timezone.now()
     with transaction.atomic():
-        delivery = _locked(WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint", "event"),
-                           delivery_id)
+        delivery = _locked(
+            WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint", "event"), delivery_id
+        )
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return None  # deleted with its endpoint, or already delivered / given up
         if delivery.claimed_until and delivery.claimed_until > now:
@@ -112,7 +112,7 @@ def webhook_delivery_attempt(*, delivery_id):
 
 def _send(endpoint, event):
     body = event_body(event)
-    timestamp = datetime.now(dt_timezone.utc).replace(microsecond=0)
+    timestamp = datetime.now(UTC).replace(microsecond=0)
     headers = {
         "content-type": "application/json",
         "user-agent": "PostpayPortal-Webhooks/1.0",
@@ -121,8 +121,11 @@ def _send(endpoint, event):
         "webhook-signature": signature(endpoint, event.id, timestamp, body.decode("utf-8")),
     }
     return sending.post(
-        endpoint.url, body, headers,
-        timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+        endpoint.url,
+        body,
+        headers,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
     )
 
 

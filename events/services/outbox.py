@@ -25,12 +25,18 @@ from ..models import Event, EventType, WebhookDelivery, WebhookEndpoint
 # passed no instance)
 OBJECTS = {
     "order": ("order", "subscriptions.apis.OrderOutput", "subscriptions.models.Order"),
-    "manual_operation": ("manual_operation", "manual_operations.apis.ManualOperationOutput",
-                         "manual_operations.models.ManualOperation"),
+    "manual_operation": (
+        "manual_operation",
+        "manual_operations.apis.ManualOperationOutput",
+        "manual_operations.models.ManualOperation",
+    ),
     "account": ("account", "accounts.apis.AccountOutput", "accounts.models.Account"),
     "subscription": ("subscription", "subscriptions.apis.SubscriptionOutput", "subscriptions.models.Subscription"),
-    "postpay_settings": ("postpay_settings", "settings_app.apis.PostpaySettingsOutput",
-                         "settings_app.models.PostpaySettings"),
+    "postpay_settings": (
+        "postpay_settings",
+        "settings_app.apis.PostpaySettingsOutput",
+        "settings_app.models.PostpaySettings",
+    ),
 }
 
 
@@ -85,9 +91,15 @@ def event_record_change(*, object_type, object_id, obj=None, changes=None, creat
     if obj is None:
         obj = import_string(OBJECTS[object_type][2])._default_manager.get(pk=object_id)
     event = Event(
-        type=event_type, object_type=object_type, object_id=object_id,
-        data_json=json.dumps(_data(event_type, object_type, obj, changes), cls=DjangoJSONEncoder,
-                             ensure_ascii=False, separators=(",", ":")),
+        type=event_type,
+        object_type=object_type,
+        object_id=object_id,
+        data_json=json.dumps(
+            _data(event_type, object_type, obj, changes),
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
     )
     if pending is not None:
         pending.append(event)
@@ -154,7 +166,9 @@ def _fan_out(events):
     endpoints = _active_endpoints()
     deliveries = [
         WebhookDelivery(endpoint_id=pk, event=event, next_attempt_at=event.created_at)
-        for event in events for pk, types in endpoints if "*" in types or event.type in types
+        for event in events
+        for pk, types in endpoints
+        if "*" in types or event.type in types
     ]
     if not deliveries:
         return []

@@ -8,35 +8,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('subscriptions', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("subscriptions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ManualOperation',
+            name="ManualOperation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('operation', models.CharField(choices=[('postpay_permission', 'Allow an account has postpaid subscriptions')], default='postpay_permission', max_length=32)),
-                ('description', models.CharField(max_length=300)),
-                ('status', django_fsm.FSMField(choices=[('approval_required', 'Approval required'), ('approved', 'Approved'), ('declined', 'Declined')], db_index=True, default='approval_required', max_length=50, protected=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, choices=[('credit_risk', 'Credit risk'), ('incomplete_information', 'Incomplete information'), ('fraud_suspected', 'Fraud suspected'), ('other', 'Other')], default='', max_length=32)),
-                ('note', models.TextField(blank=True, default='')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='manual_operations', to='accounts.account')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='Approved by manager')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='manual_operation', to='subscriptions.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "operation",
+                    models.CharField(
+                        choices=[("postpay_permission", "Allow an account has postpaid subscriptions")],
+                        default="postpay_permission",
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.CharField(max_length=300)),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("approval_required", "Approval required"),
+                            ("approved", "Approved"),
+                            ("declined", "Declined"),
+                        ],
+                        db_index=True,
+                        default="approval_required",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("credit_risk", "Credit risk"),
+                            ("incomplete_information", "Incomplete information"),
+                            ("fraud_suspected", "Fraud suspected"),
+                            ("other", "Other"),
+                        ],
+                        default="",
+                        max_length=32,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="manual_operations",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="Approved by manager",
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="manual_operation",
+                        to="subscriptions.order",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'permissions': [('decide_manualoperation', 'Can decide manual operations')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'approval_required')), fields=('account',), name='one_open_manual_operation_per_account')],
+                "ordering": ["created_at", "id"],
+                "permissions": [("decide_manualoperation", "Can decide manual operations")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "approval_required")),
+                        fields=("account",),
+                        name="one_open_manual_operation_per_account",
+                    )
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),

@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('manual_operations', '0001_initial'),
-        ('subscriptions', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("manual_operations", "0001_initial"),
+        ("subscriptions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='manualoperation',
-            index=models.Index(fields=['decided_at'], name='manual_operation_decided_at'),
+            model_name="manualoperation",
+            index=models.Index(fields=["decided_at"], name="manual_operation_decided_at"),
         ),
     ]

@@ -14,28 +14,49 @@ def requested_by_the_placer(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('manual_operations', '0002_decided_at_index'),
-        ('subscriptions', '0001_initial'),
+        ("manual_operations", "0002_decided_at_index"),
+        ("subscriptions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='manualoperation',
-            name='origin',
-            field=models.CharField(choices=[('held_order', 'Held order'), ('asked_in_advance', 'Asked in advance'), ('approved_in_advance', 'Approved in advance')], default='held_order', max_length=32),
+            model_name="manualoperation",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("held_order", "Held order"),
+                    ("asked_in_advance", "Asked in advance"),
+                    ("approved_in_advance", "Approved in advance"),
+                ],
+                default="held_order",
+                max_length=32,
+            ),
         ),
         migrations.AddField(
-            model_name='manualoperation',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, help_text='Who opened it: the placer of the held order, the customer who asked, the manager who approved.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="manualoperation",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Who opened it: the placer of the held order, the customer who asked, the manager who approved.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='manualoperation',
-            name='order',
-            field=models.OneToOneField(blank=True, help_text='The held order; empty for a review asked or approved in advance (R36).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='manual_operation', to='subscriptions.order'),
+            model_name="manualoperation",
+            name="order",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The held order; empty for a review asked or approved in advance (R36).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="manual_operation",
+                to="subscriptions.order",
+            ),
         ),
         migrations.RunPython(requested_by_the_placer, migrations.RunPython.noop),
     ]

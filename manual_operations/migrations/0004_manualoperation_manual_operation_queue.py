@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('manual_operations', '0003_operation_without_order'),
-        ('subscriptions', '0002_provisioning_attempt_outcome_index'),
+        ("accounts", "0001_initial"),
+        ("manual_operations", "0003_operation_without_order"),
+        ("subscriptions", "0002_provisioning_attempt_outcome_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='manualoperation',
-            index=models.Index(fields=['status', 'created_at', 'id'], name='manual_operation_queue'),
+            model_name="manualoperation",
+            index=models.Index(fields=["status", "created_at", "id"], name="manual_operation_queue"),
         ),
     ]

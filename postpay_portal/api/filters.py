@@ -28,7 +28,10 @@ def validated_filters(filterset_class, view):
     filterset = filterset_class(view.request.query_params, queryset=view.queryset)
     if not filterset.form.is_valid():
         raise ValidationError(
-            {name: [error["message"] for error in errors] for name, errors in filterset.form.errors.get_json_data().items()}
+            {
+                name: [error["message"] for error in errors]
+                for name, errors in filterset.form.errors.get_json_data().items()
+            }
         )
     return {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
 

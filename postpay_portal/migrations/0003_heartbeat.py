@@ -4,17 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('postpay_portal', '0002_idempotency_created_at_index'),
+        ("postpay_portal", "0002_idempotency_created_at_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('name', models.CharField(choices=[('worker', 'A Celery worker ran the heartbeat task'), ('provisioning_sweep', 'The provisioning sweep ran')], max_length=64, primary_key=True, serialize=False)),
-                ('last_seen_at', models.DateTimeField()),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("worker", "A Celery worker ran the heartbeat task"),
+                            ("provisioning_sweep", "The provisioning sweep ran"),
+                        ],
+                        max_length=64,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("last_seen_at", models.DateTimeField()),
             ],
         ),
     ]

@@ -4,25 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='PostpaySettings',
+            name="PostpaySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('postpaid_permission_mode', models.CharField(choices=[('automatic', 'Automatically'), ('manual', 'Manually')], default='automatic', max_length=16, verbose_name='Allow an account to order a postpaid subscription')),
-                ('trial_requires_approval', models.BooleanField(default=False, help_text='When on, trial periods of postpaid plans are gated like commercial ones.', verbose_name='Approval also required for trial periods')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "postpaid_permission_mode",
+                    models.CharField(
+                        choices=[("automatic", "Automatically"), ("manual", "Manually")],
+                        default="automatic",
+                        max_length=16,
+                        verbose_name="Allow an account to order a postpaid subscription",
+                    ),
+                ),
+                (
+                    "trial_requires_approval",
+                    models.BooleanField(
+                        default=False,
+                        help_text="When on, trial periods of postpaid plans are gated like commercial ones.",
+                        verbose_name="Approval also required for trial periods",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'Postpay settings',
-                'verbose_name_plural': 'Postpay settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='postpay_settings_single_row')],
+                "verbose_name": "Postpay settings",
+                "verbose_name_plural": "Postpay settings",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("pk", 1)), name="postpay_settings_single_row")
+                ],
             },
         ),
     ]

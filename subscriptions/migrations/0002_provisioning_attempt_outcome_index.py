@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0001_initial'),
+        ("subscriptions", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='provisioningattempt',
-            index=models.Index(fields=['outcome'], name='provisioning_attempt_outcome'),
+            model_name="provisioningattempt",
+            index=models.Index(fields=["outcome"], name="provisioning_attempt_outcome"),
         ),
     ]

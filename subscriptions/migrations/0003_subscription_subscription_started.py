@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('subscriptions', '0002_provisioning_attempt_outcome_index'),
+        ("accounts", "0001_initial"),
+        ("subscriptions", "0002_provisioning_attempt_outcome_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['started_at', 'id'], name='subscription_started'),
+            model_name="subscription",
+            index=models.Index(fields=["started_at", "id"], name="subscription_started"),
         ),
     ]

@@ -6,25 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_account_search_trigram_indexes'),
-        ('subscriptions', '0003_subscription_subscription_started'),
+        ("accounts", "0002_account_search_trigram_indexes"),
+        ("subscriptions", "0003_subscription_subscription_started"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='order',
-            name='status',
-            field=django_fsm.FSMField(choices=[('waiting_for_payment', 'Waiting for payment'), ('waiting_for_approval', 'Waiting for approval'), ('provisioning', 'Provisioning'), ('provisioning_failed', 'Provisioning failed'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], max_length=50, protected=True),
+            model_name="order",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("waiting_for_payment", "Waiting for payment"),
+                    ("waiting_for_approval", "Waiting for approval"),
+                    ("provisioning", "Provisioning"),
+                    ("provisioning_failed", "Provisioning failed"),
+                    ("completed", "Completed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                max_length=50,
+                protected=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['status'], name='order_status'),
+            model_name="order",
+            index=models.Index(fields=["status"], name="order_status"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['status', 'created_at', 'id'], name='order_status_created'),
+            model_name="order",
+            index=models.Index(fields=["status", "created_at", "id"], name="order_status_created"),
         ),
     ]

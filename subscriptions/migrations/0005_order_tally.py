@@ -21,18 +21,17 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0004_order_status_indexes'),
+        ("subscriptions", "0004_order_status_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrderTally',
+            name="OrderTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(max_length=50)),
-                ('delta', models.BigIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("status", models.CharField(max_length=50)),
+                ("delta", models.BigIntegerField()),
             ],
         ),
         migrations.RunPython(install, uninstall, elidable=False),

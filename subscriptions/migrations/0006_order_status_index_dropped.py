@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0005_order_tally'),
+        ("subscriptions", "0005_order_tally"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='order',
-            name='order_status',
+            model_name="order",
+            name="order_status",
         ),
     ]

@@ -61,9 +61,7 @@ def order_gate_refusal(*, actor, account, plan, period, order_type=OrderType.NEW
     Read-only twin of the check inside ``_order_create``; both call ``postpay_gate``.
     A page asking for many plans passes the ``settings_row`` it read once.
     """
-    decision = postpay_gate(
-        account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row
-    )
+    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row)
     if decision is GateDecision.REFUSE:
         return refusal_for(actor, account.postpay_permission)
     return None
@@ -105,8 +103,9 @@ def order_place(*, actor, account_id, plan_id, period):
     period = _period(period, plan)
     with transaction.atomic():
         account = locked_account_for(actor, account_id)
-        return _order_create(actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW,
-                             settings_row=settings_row)
+        return _order_create(
+            actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW, settings_row=settings_row
+        )
 
 
 def subscription_renew(*, actor, subscription_id):
@@ -115,8 +114,13 @@ def subscription_renew(*, actor, subscription_id):
     with transaction.atomic():
         account, subscription = _locked_subscription(actor, subscription_id)
         return _order_create(
-            actor=actor, account=account, plan=subscription.plan, period=Period.COMMERCIAL,
-            order_type=OrderType.RENEWAL, subscription=subscription, settings_row=settings_row,
+            actor=actor,
+            account=account,
+            plan=subscription.plan,
+            period=Period.COMMERCIAL,
+            order_type=OrderType.RENEWAL,
+            subscription=subscription,
+            settings_row=settings_row,
         )
 
 
@@ -129,8 +133,13 @@ def subscription_switch(*, actor, subscription_id, plan_id):
         if plan.pk == subscription.plan_id:
             raise InvalidInput.on("plan", "The subscription is already on this plan.")
         return _order_create(
-            actor=actor, account=account, plan=plan, period=Period.COMMERCIAL,
-            order_type=OrderType.SWITCH, subscription=subscription, settings_row=settings_row,
+            actor=actor,
+            account=account,
+            plan=plan,
+            period=Period.COMMERCIAL,
+            order_type=OrderType.SWITCH,
+            subscription=subscription,
+            settings_row=settings_row,
         )
 
 
@@ -169,8 +178,7 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
     as the mode stood a moment earlier, as a placement that started then would have been
     (R4: a change of mode decides nothing about orders anyway).
     """
-    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type,
-                            settings_row=settings_row)
+    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row)
     if decision is GateDecision.REFUSE:
         raise refusal_for(actor, account.postpay_permission)  # R10, masked for customers (R6)
     if decision is GateDecision.HOLD:
@@ -198,8 +206,16 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
                 order.save()
         except IntegrityError:
             raise OrderInProgress()  # R23's constraint caught a race the lock did not
-    audit_record(object_type=ObjectType.ORDER, object_id=order.pk, field="status", old=None, new=status,
-                 actor=actor, reason=f"{order_type} order placed", obj=order)
+    audit_record(
+        object_type=ObjectType.ORDER,
+        object_id=order.pk,
+        field="status",
+        old=None,
+        new=status,
+        actor=actor,
+        reason=f"{order_type} order placed",
+        obj=order,
+    )
     # R35, logged once the order exists for everyone: after commit, and outside the
     # transaction's locks (on SQLite the whole database's write lock), where a log handler
     # shared by the server's threads would make every other writer wait for it too.
@@ -297,6 +313,7 @@ def order_retry_provisioning(*, actor, order_id):
 
 
 # Used by manual_operations.services inside its locked transaction.
+
 
 def order_release_after_approval(*, actor, order):
     """R15: held order → provisioning; the task runs after the decision commits."""

@@ -71,7 +71,10 @@ def _claim(order_id):
         number = order.attempts.count() + 1
         if number > settings.PROVISIONING_MAX_ATTEMPTS:
             audited_transition(
-                order, "fail_provisioning", object_type=ObjectType.ORDER, field="status",
+                order,
+                "fail_provisioning",
+                object_type=ObjectType.ORDER,
+                field="status",
                 reason="too many provisioning attempts",
                 error=f"gave up after {number - 1} attempts",
             )
@@ -109,8 +112,12 @@ def order_provision(*, order_id):
             # completes the order; the order's own event comes from its transition.
             publish_change(object_type="subscription", obj=subscription, created=created)
             audited_transition(
-                order, "complete", object_type=ObjectType.ORDER, field="status",
-                reason=f"provisioned (attempt {attempt.number})", subscription=subscription,
+                order,
+                "complete",
+                object_type=ObjectType.ORDER,
+                field="status",
+                reason=f"provisioned (attempt {attempt.number})",
+                subscription=subscription,
             )
             attempt.finish(AttemptOutcome.SUCCEEDED)
             transaction.on_commit(lambda: _notify_completed(order.pk), robust=True)
@@ -151,8 +158,12 @@ def _fail(order_id, attempt, exc, token=None):
         if order.status != OrderStatus.PROVISIONING or (token and order.claim_token not in (token, None)):
             return order
         audited_transition(
-            order, "fail_provisioning", object_type=ObjectType.ORDER, field="status",
-            reason="provisioning failed", error=f"{type(exc).__name__}: {exc}",
+            order,
+            "fail_provisioning",
+            object_type=ObjectType.ORDER,
+            field="status",
+            reason="provisioning failed",
+            error=f"{type(exc).__name__}: {exc}",
         )
     return order
 

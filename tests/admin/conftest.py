@@ -9,8 +9,14 @@ from subscriptions.services import order_place
 from tests.factories import AccountFactory, CustomerFactory
 
 OPERATOR_VIEW_PERMISSIONS = [
-    "view_account", "view_accountclass", "view_manualoperation", "view_order", "view_subscription",
-    "view_plan", "view_postpaysettings", "view_auditlogentry",
+    "view_account",
+    "view_accountclass",
+    "view_manualoperation",
+    "view_order",
+    "view_subscription",
+    "view_plan",
+    "view_postpaysettings",
+    "view_auditlogentry",
 ]
 
 
@@ -44,8 +50,9 @@ def held_operation_for(postpaid_plan_no_trial):
     def make(name="Held Co", **account_kwargs):
         account = AccountFactory(name=name, **account_kwargs)
         customer = CustomerFactory(account=account)
-        order = order_place(actor=customer, account_id=account.pk, plan_id=postpaid_plan_no_trial.pk,
-                            period="commercial")
+        order = order_place(
+            actor=customer, account_id=account.pk, plan_id=postpaid_plan_no_trial.pk, period="commercial"
+        )
         return ManualOperation.objects.get(order=order)
 
     return make

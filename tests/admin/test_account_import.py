@@ -27,8 +27,10 @@ GOOD = HEADER + (
 
 
 def upload(client, text):
-    return client.post(IMPORT, {"format": "0", "import_file": SimpleUploadedFile("accounts.csv", text.encode(),
-                                                                                 content_type="text/csv")})
+    return client.post(
+        IMPORT,
+        {"format": "0", "import_file": SimpleUploadedFile("accounts.csv", text.encode(), content_type="text/csv")},
+    )
 
 
 def confirm(client, preview):
@@ -56,11 +58,18 @@ def test_r36c_the_import_creates_each_account_through_the_service_and_a_second_i
     assert set(accounts) == {"Acme Holdings", "Bolt Ltd", "Cirrus"}
     acme = accounts["Acme Holdings"]
     assert (acme.email, acme.account_class.name, acme.manager, acme.postpay_permission) == (
-        "billing@acme.example", "Enterprise", manager_max, PostpayPermission.APPROVED)
+        "billing@acme.example",
+        "Enterprise",
+        manager_max,
+        PostpayPermission.APPROVED,
+    )
     assert accounts["Bolt Ltd"].postpay_permission == accounts["Cirrus"].postpay_permission == PostpayPermission.NONE
     # R29: audited as the service audits every creation, by the operator who imported.
-    trail = list(AuditLogEntry.objects.filter(object_type="account", object_id=acme.pk).order_by("id")
-                 .values_list("from_value", "to_value", "actor__username", "reason"))
+    trail = list(
+        AuditLogEntry.objects.filter(object_type="account", object_id=acme.pk)
+        .order_by("id")
+        .values_list("from_value", "to_value", "actor__username", "reason")
+    )
     assert trail == [(None, "none", "root", "account created"), ("none", "approved", "root", "created pre-approved")]
     before = (snapshot(), AuditLogEntry.objects.count())
     again = confirm(client, upload(client, GOOD.replace("billing@acme.example", "BILLING@acme.example")))
@@ -77,8 +86,7 @@ def test_r36c_an_existing_account_is_never_changed_by_an_import(admin_client_for
     assert Account.objects.filter(email__iexact="billing@acme.example").count() == 1
 
 
-def test_r36c_bad_rows_are_reported_with_their_number_and_nothing_is_imported(admin_client_for, superuser,
-                                                                              manager_max):
+def test_r36c_bad_rows_are_reported_with_their_number_and_nothing_is_imported(admin_client_for, superuser, manager_max):
     bad = GOOD + "No Mail Co,,,,none\nDoubtful,d@doubt.example,,,under_review\nGhost,g@ghost.example,,nobody,none\n"
     before = (snapshot(), AuditLogEntry.objects.count())
     preview = upload(admin_client_for(superuser), bad)

@@ -87,10 +87,17 @@ def test_r7_permission_is_read_only_on_the_account_page(admin_client_for, superu
     form = client.get(change_url(account)).context["adminform"].form
     assert "postpay_permission" not in form.fields
 
-    response = client.post(change_url(account), {
-        "name": "Renamed Co", "email": "", "postpay_permission": "approved", "_save": "Save",
-        "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        change_url(account),
+        {
+            "name": "Renamed Co",
+            "email": "",
+            "postpay_permission": "approved",
+            "_save": "Save",
+            "users-TOTAL_FORMS": "0",
+            "users-INITIAL_FORMS": "0",
+        },
+    )
 
     assert response.status_code == 302
     account.refresh_from_db()
@@ -103,15 +110,23 @@ def test_r7_operator_creates_an_account_pre_approved_through_the_service(admin_c
     client = admin_client_for(superuser)
     assert client.get(reverse("admin:accounts_account_add")).status_code == 200
 
-    response = client.post(reverse("admin:accounts_account_add"), {
-        "name": "Trusted Co", "email": "ops@trusted.example", "manager": manager_max.pk, "preapproved": "on",
-    })
+    response = client.post(
+        reverse("admin:accounts_account_add"),
+        {
+            "name": "Trusted Co",
+            "email": "ops@trusted.example",
+            "manager": manager_max.pk,
+            "preapproved": "on",
+        },
+    )
 
     account = Account.objects.get(name="Trusted Co")
     assert response.status_code == 302 and response["Location"] == change_url(account)
     assert account.postpay_permission == PostpayPermission.APPROVED
     assert account.manager == manager_max
-    reasons = list(AuditLogEntry.objects.filter(object_type="account", object_id=account.pk).values_list("reason", flat=True))
+    reasons = list(
+        AuditLogEntry.objects.filter(object_type="account", object_id=account.pk).values_list("reason", flat=True)
+    )
     assert "created pre-approved" in reasons  # R29: through account_create, audited
 
 
@@ -159,8 +174,9 @@ def _bulk_accounts(n):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("rows", [10, 1000])
-def test_accounts_list_runs_a_constant_number_of_queries(admin_client_for, superuser, manual_mode, rows,
-                                                          django_assert_max_num_queries):
+def test_accounts_list_runs_a_constant_number_of_queries(
+    admin_client_for, superuser, manual_mode, rows, django_assert_max_num_queries
+):
     _bulk_accounts(rows)
     client = admin_client_for(superuser)
     with django_assert_max_num_queries(12):
@@ -169,8 +185,9 @@ def test_accounts_list_runs_a_constant_number_of_queries(admin_client_for, super
 
 
 @pytest.mark.django_db
-def test_accounts_list_does_not_count_the_whole_table_when_filtered(admin_client_for, superuser, manual_mode,
-                                                                     django_assert_max_num_queries):
+def test_accounts_list_does_not_count_the_whole_table_when_filtered(
+    admin_client_for, superuser, manual_mode, django_assert_max_num_queries
+):
     from django.test.utils import CaptureQueriesContext
 
     _bulk_accounts(30)

@@ -20,8 +20,10 @@ def test_r29_audit_log_list_is_read_only_for_everyone(admin_client_for, superuse
     assert client.get(reverse("admin:audit_auditlogentry_add")).status_code == 403
     client.post(reverse("admin:audit_auditlogentry_change", args=[entry.pk]), {"reason": "edited"})
     assert client.post(reverse("admin:audit_auditlogentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
-    client.post(reverse("admin:audit_auditlogentry_changelist"),
-                {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    client.post(
+        reverse("admin:audit_auditlogentry_changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
 
     assert AuditLogEntry.objects.count() == before
     entry_after = AuditLogEntry.objects.get(pk=entry.pk)

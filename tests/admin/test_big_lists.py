@@ -38,8 +38,17 @@ def test_r18_select_all_past_the_cap_still_decides_every_matching_operation(
 ):
     operations = [held_operation_for(name=f"Held {n}") for n in range(3)]
     client = admin_client_for(manager_max)
-    response = client.post(QUEUE, {"action": "approve_selected", "select_across": "1", "index": "0",
-                                   "_selected_action": [operations[0].pk], "confirm": "Approve", "note": ""})
+    response = client.post(
+        QUEUE,
+        {
+            "action": "approve_selected",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [operations[0].pk],
+            "confirm": "Approve",
+            "note": "",
+        },
+    )
     assert response.status_code == 302
     assert ManualOperation.objects.filter(status=OperationStatus.APPROVED).count() == 3
 
@@ -48,6 +57,9 @@ def test_a_filtered_list_links_each_row_with_its_filters(admin_client_for, super
     """The row links keep the list's filters, as Django's own changelist builds them."""
     operation = held_operation_for(name="Linked Co")
     page = admin_client_for(superuser).get(QUEUE + "?status=approval_required").content.decode()
-    assert f'/admin/manual_operations/manualoperation/{operation.pk}/change/?_changelist_filters=status%3Dapproval_required"' in page
+    assert (
+        f'/admin/manual_operations/manualoperation/{operation.pk}/change/?_changelist_filters=status%3Dapproval_required"'
+        in page
+    )
     unfiltered = admin_client_for(superuser).get(QUEUE).content.decode()
     assert f'/admin/manual_operations/manualoperation/{operation.pk}/change/"' in unfiltered

@@ -123,5 +123,7 @@ def test_docker_compose_trusts_its_one_tls_proxy():
 
     compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
     for name in ("web", "worker", "beat"):
-        assert compose["services"][name]["environment"]["POSTPAY_TRUSTED_PROXY_COUNT"] == \
-            "${POSTPAY_TRUSTED_PROXY_COUNT:-1}"
+        assert (
+            compose["services"][name]["environment"]["POSTPAY_TRUSTED_PROXY_COUNT"]
+            == "${POSTPAY_TRUSTED_PROXY_COUNT:-1}"
+        )

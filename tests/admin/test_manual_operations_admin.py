@@ -49,8 +49,17 @@ def test_r17_queue_shows_open_operations_oldest_first_with_the_spec_columns(
     shown = [op.pk for op in response.context["cl"].result_list]
     assert shown == [first.pk, second.pk]  # open only, oldest first
     html = response.content.decode()
-    for label in ("ID", "Description", "Operation", "Account", "Manager", "Account class", "Status",
-                  "Created at", "Age"):
+    for label in (
+        "ID",
+        "Description",
+        "Operation",
+        "Account",
+        "Manager",
+        "Account class",
+        "Status",
+        "Created at",
+        "Age",
+    ):
         assert f">{label}<" in html or f">{label}</a>" in html, label
     assert "Enterprise" in html and "Allow an account has postpaid subscriptions" in html
 
@@ -75,14 +84,15 @@ def test_r17_filters_status_manager_account_class_and_created(
 
 
 @pytest.mark.django_db
-def test_r17_age_is_highlighted_only_past_the_target(admin_client_for, manager_max, manual_mode,
-                                                      held_operation_for, settings):
+def test_r17_age_is_highlighted_only_past_the_target(
+    admin_client_for, manager_max, manual_mode, held_operation_for, settings
+):
     held_operation_for()
     client = admin_client_for(manager_max)
     settings.MANUAL_OPERATION_TARGET_HOURS = 1000
-    assert "postpay-overdue\" title" not in client.get(QUEUE).content.decode()
+    assert 'postpay-overdue" title' not in client.get(QUEUE).content.decode()
     settings.MANUAL_OPERATION_TARGET_HOURS = -1  # everything is past a negative target
-    assert "postpay-overdue\" title" in client.get(QUEUE).content.decode()
+    assert 'postpay-overdue" title' in client.get(QUEUE).content.decode()
 
 
 @pytest.mark.django_db
@@ -174,12 +184,17 @@ def test_r18_bulk_approve_reports_decided_and_skipped(
         response = client.post(QUEUE + "?status=all", {**data, "confirm": "Approve", "note": "batch"})
 
     assert response.status_code == 302
-    assert [fresh(op).status for op in ops] == [OperationStatus.APPROVED, OperationStatus.DECLINED,
-                                                OperationStatus.APPROVED]
+    assert [fresh(op).status for op in ops] == [
+        OperationStatus.APPROVED,
+        OperationStatus.DECLINED,
+        OperationStatus.APPROVED,
+    ]
     messages = texts(response)
     assert f"Approved 2 operation(s): #{ops[0].pk}, #{ops[2].pk}." in messages
-    assert any(m.startswith("Skipped 1 operation(s):") and f"#{ops[1].pk}: This operation was already declined by max"
-               in m for m in messages)
+    assert any(
+        m.startswith("Skipped 1 operation(s):") and f"#{ops[1].pk}: This operation was already declined by max" in m
+        for m in messages
+    )
 
 
 @pytest.mark.django_db
@@ -193,8 +208,9 @@ def test_r18_bulk_decline_asks_for_the_reason(admin_client_for, manager_max, man
     assert all(fresh(op).status == OperationStatus.APPROVAL_REQUIRED for op in ops)
 
     client.post(QUEUE, {**data, "reason": "incomplete_information"})
-    assert all(fresh(op).status == OperationStatus.DECLINED and fresh(op).reason == "incomplete_information"
-               for op in ops)
+    assert all(
+        fresh(op).status == OperationStatus.DECLINED and fresh(op).reason == "incomplete_information" for op in ops
+    )
 
 
 @pytest.mark.django_db
@@ -218,8 +234,10 @@ def test_r15_staff_without_decide_permission_cannot_decide(
     op = held_operation_for("Forbidden Co")
     client = admin_client_for(operator_sam)
 
-    for url, data in ((approve_url(op), {"confirm": "Approve"}),
-                      (decline_url(op), {"reason": "other", "confirm": "Decline"})):
+    for url, data in (
+        (approve_url(op), {"confirm": "Approve"}),
+        (decline_url(op), {"reason": "other", "confirm": "Decline"}),
+    ):
         response = client.post(url, data)
         assert response.status_code == 302
         assert "Only a manager may decide manual operations." in texts(response)
@@ -247,8 +265,12 @@ def test_operator_cannot_add_or_delete_operations(admin_client_for, superuser, m
     op = held_operation_for()
     client = admin_client_for(superuser)
     assert client.get(reverse("admin:manual_operations_manualoperation_add")).status_code == 403
-    assert client.post(reverse("admin:manual_operations_manualoperation_delete", args=[op.pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:manual_operations_manualoperation_delete", args=[op.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert ManualOperation.objects.filter(pk=op.pk).exists()
 
 
@@ -283,8 +305,9 @@ def _open_operations(n, plan):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("rows", [10, 1000])
-def test_queue_runs_a_constant_number_of_queries(admin_client_for, manager_max, manual_mode, postpaid_plan_no_trial,
-                                                 rows, django_assert_max_num_queries):
+def test_queue_runs_a_constant_number_of_queries(
+    admin_client_for, manager_max, manual_mode, postpaid_plan_no_trial, rows, django_assert_max_num_queries
+):
     _open_operations(rows, postpaid_plan_no_trial)
     client = admin_client_for(manager_max)
     with django_assert_max_num_queries(12):
@@ -298,7 +321,7 @@ def test_queue_runs_a_constant_number_of_queries(admin_client_for, manager_max, 
 def test_r18_bulk_approve_of_all_matching_operations_carries_no_id_list(
     admin_client_for, manager_max, manual_mode, held_operation_for
 ):
-    """"Select all N" re-reads the filtered queue on confirmation: no 1,000-field POST."""
+    """ "Select all N" re-reads the filtered queue on confirmation: no 1,000-field POST."""
     ops = [held_operation_for(f"All {i}") for i in range(3)]
     client = admin_client_for(manager_max)
     data = {"action": "approve_selected", "select_across": "1", "_selected_action": [ops[0].pk]}
@@ -307,6 +330,14 @@ def test_r18_bulk_approve_of_all_matching_operations_carries_no_id_list(
     assert confirm.status_code == 200
     assert confirm.content.decode().count('name="_selected_action"') == 1
 
-    client.post(QUEUE, {"action": "approve_selected", "select_across": "1", "confirm": "Approve", "index": "0",
-                        "_selected_action": [ops[0].pk]})
+    client.post(
+        QUEUE,
+        {
+            "action": "approve_selected",
+            "select_across": "1",
+            "confirm": "Approve",
+            "index": "0",
+            "_selected_action": [ops[0].pk],
+        },
+    )
     assert all(fresh(op).status == OperationStatus.APPROVED for op in ops)

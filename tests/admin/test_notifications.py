@@ -20,8 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def held(manual_mode, customer_alice, postpaid_plan_no_trial, manager_max, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                            plan_id=postpaid_plan_no_trial.pk, period="commercial")
+        order = order_place(
+            actor=customer_alice,
+            account_id=customer_alice.account_id,
+            plan_id=postpaid_plan_no_trial.pk,
+            period="commercial",
+        )
     return ManualOperation.objects.get(order=order)
 
 
@@ -41,8 +45,12 @@ def test_r19_the_managers_mail_links_to_the_operation_with_an_absolute_url(
     """A mail client cannot open a bare path: the link starts at POSTPAY_BASE_URL."""
     settings.POSTPAY_BASE_URL = "https://postpay.example.com/"
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                            plan_id=postpaid_plan_no_trial.pk, period="commercial")
+        order = order_place(
+            actor=customer_alice,
+            account_id=customer_alice.account_id,
+            plan_id=postpaid_plan_no_trial.pk,
+            period="commercial",
+        )
     operation = ManualOperation.objects.get(order=order)
     [message] = mail.outbox
     link = f"https://postpay.example.com/admin/manual_operations/manualoperation/{operation.pk}/change/"
@@ -51,13 +59,15 @@ def test_r19_the_managers_mail_links_to_the_operation_with_an_absolute_url(
 
 def test_postpay_base_url_defaults_to_the_local_server_on_port(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("POSTPAY_BASE_URL", "PORT")}
-    env.update({"DJANGO_SETTINGS_MODULE": "postpay_portal.settings", "DJANGO_DEBUG": "1",
-                "POSTPAY_VAR_DIR": str(tmp_path)})
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "postpay_portal.settings", "DJANGO_DEBUG": "1", "POSTPAY_VAR_DIR": str(tmp_path)}
+    )
     code = "from django.conf import settings; print(settings.POSTPAY_BASE_URL)"
 
     def base_url(**extra):
-        return subprocess.run([sys.executable, "-c", code], env={**env, **extra}, cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     assert base_url() == "http://127.0.0.1:8000"
     assert base_url(PORT="8123") == "http://127.0.0.1:8123"
@@ -73,7 +83,9 @@ def test_docker_compose_passes_the_base_url_to_the_processes_that_send_mail():
 
 
 @pytest.mark.django_db
-def test_r19_customer_is_mailed_when_the_approved_order_completes(held, manager_max, django_capture_on_commit_callbacks):
+def test_r19_customer_is_mailed_when_the_approved_order_completes(
+    held, manager_max, django_capture_on_commit_callbacks
+):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         manual_operation_approve(actor=manager_max, operation_id=held.pk)

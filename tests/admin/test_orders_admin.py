@@ -19,8 +19,12 @@ def texts(response):
 @pytest.fixture
 def failed_order(customer_alice, postpaid_plan_no_trial):
     """R22: an order whose provisioning failed for a technical reason (not a decline)."""
-    order = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                        plan_id=postpaid_plan_no_trial.pk, period="commercial")
+    order = order_place(
+        actor=customer_alice,
+        account_id=customer_alice.account_id,
+        plan_id=postpaid_plan_no_trial.pk,
+        period="commercial",
+    )
     order_fail_provisioning(order_id=order.pk, error="platform unreachable")
     order.refresh_from_db()
     assert order.status == OrderStatus.PROVISIONING_FAILED
@@ -69,7 +73,9 @@ def test_r22_r16_retry_of_an_order_failed_by_a_decline_is_skipped(
     op = held_operation_for("Declined Co")
     manual_operation_decline(actor=manager_max, operation_id=op.pk, reason=DeclineReason.CREDIT_RISK)
 
-    response = admin_client_for(superuser).post(ORDERS, {"action": "retry_provisioning", "_selected_action": [op.order_id]})
+    response = admin_client_for(superuser).post(
+        ORDERS, {"action": "retry_provisioning", "_selected_action": [op.order_id]}
+    )
 
     assert any(m.startswith("Skipped 1 order(s)") for m in texts(response))
     order = Order.objects.get(pk=op.order_id)
@@ -78,8 +84,9 @@ def test_r22_r16_retry_of_an_order_failed_by_a_decline_is_skipped(
 
 @pytest.mark.django_db
 def test_r21_record_payment_action(admin_client_for, superuser, customer_alice, prepaid_plan):
-    order = order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk,
-                        period="commercial")
+    order = order_place(
+        actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk, period="commercial"
+    )
     assert order.status == OrderStatus.WAITING_FOR_PAYMENT
     response = admin_client_for(superuser).post(ORDERS, {"action": "record_payment", "_selected_action": [order.pk]})
     assert f"Recorded payment of 1 order(s): #{order.pk}." in texts(response)
@@ -110,12 +117,16 @@ def test_orders_cannot_be_edited_or_added_in_the_portal(admin_client_for, superu
 @pytest.mark.django_db
 def test_plan_is_created_through_the_service(admin_client_for, superuser):
     client = admin_client_for(superuser)
-    response = client.post(reverse("admin:subscriptions_plan_add"),
-                           {"name": "Pro", "billing_model": "postpay", "price": "12.50", "trial_days": "0"})
+    response = client.post(
+        reverse("admin:subscriptions_plan_add"),
+        {"name": "Pro", "billing_model": "postpay", "price": "12.50", "trial_days": "0"},
+    )
     assert response.status_code == 302
     assert Plan.objects.get(name="Pro").is_postpaid
-    bad = client.post(reverse("admin:subscriptions_plan_add"),
-                      {"name": "Bad", "billing_model": "barter", "price": "-1", "trial_days": "0"})
+    bad = client.post(
+        reverse("admin:subscriptions_plan_add"),
+        {"name": "Bad", "billing_model": "barter", "price": "-1", "trial_days": "0"},
+    )
     assert bad.status_code == 200 and not Plan.objects.filter(name="Bad").exists()
 
 
@@ -139,8 +150,9 @@ def test_r23_bulk_retry_reports_a_renewal_whose_subscription_is_busy_and_goes_on
     from subscriptions.services import subscription_renew
 
     with django_capture_on_commit_callbacks(execute=True):
-        bought = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                             plan_id=postpaid_plan.pk, period="commercial")
+        bought = order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+        )
     bought.refresh_from_db()
     renewal = subscription_renew(actor=customer_alice, subscription_id=bought.subscription_id)
     order_fail_provisioning(order_id=renewal.pk, error="platform unreachable")

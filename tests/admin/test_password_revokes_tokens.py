@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def api_token_for(user):
     """A token obtained the way a client does (CONTRACT §4), and proof that it works."""
-    response = APIClient().post("/api/v1/auth/token/", {"username": user.get_username(), "password": PASSWORD},
-                                format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": user.get_username(), "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     assert token_works(token)
@@ -35,9 +36,14 @@ def test_changing_the_password_in_the_customer_portal_revokes_the_api_token(clie
     token = api_token_for(customer_alice)
     client.force_login(customer_alice)
 
-    response = client.post(reverse("portal:password_change"), {
-        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    })
+    response = client.post(
+        reverse("portal:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
 
     assert response.status_code == 302
     assert not token_works(token)
@@ -48,9 +54,14 @@ def test_a_refused_password_change_keeps_the_token(client, customer_alice):
     token = api_token_for(customer_alice)
     client.force_login(customer_alice)
 
-    response = client.post(reverse("portal:password_change"), {
-        "old_password": "not-my-password", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    })
+    response = client.post(
+        reverse("portal:password_change"),
+        {
+            "old_password": "not-my-password",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
 
     assert response.status_code == 200
     assert token_works(token)
@@ -60,9 +71,14 @@ def test_an_operator_changing_their_own_password_in_the_admin_revokes_their_toke
     token = api_token_for(superuser)
     client.force_login(superuser)
 
-    response = client.post(reverse("admin:password_change"), {
-        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    })
+    response = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
 
     assert response.status_code == 302
     assert not token_works(token)
@@ -74,9 +90,14 @@ def test_a_superuser_setting_another_users_password_in_the_admin_revokes_that_us
     own_token = api_token_for(superuser)
     client.force_login(superuser)
 
-    response = client.post(reverse("admin:auth_user_password_change", args=[customer.pk]), {
-        "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true",
-    })
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[customer.pk]),
+        {
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "usable_password": "true",
+        },
+    )
 
     assert response.status_code == 302
     assert not token_works(token)

@@ -41,8 +41,9 @@ def test_r30_report_shows_a_readable_median_and_money_with_separators(
     held_ids = []
     for name in ("Decided Co", "Held Co"):
         account = AccountFactory(name=name)
-        order = order_place(actor=CustomerFactory(account=account), account_id=account.pk, plan_id=big.pk,
-                            period="commercial")
+        order = order_place(
+            actor=CustomerFactory(account=account), account_id=account.pk, plan_id=big.pk, period="commercial"
+        )
         held_ids.append(order.manual_operation.pk)
     manual_operation_approve(actor=manager_max, operation_id=held_ids[0])  # decided within milliseconds
 
@@ -60,8 +61,11 @@ def test_r30_report_shows_long_medians_in_days_and_hours(admin_client_for, super
     real = operations_admin.queue_report
 
     def report():
-        return {**real(), "median_time_to_decision": timedelta(days=2, hours=4, minutes=3),
-                "held_orders_value": Decimal("1234567.5")}
+        return {
+            **real(),
+            "median_time_to_decision": timedelta(days=2, hours=4, minutes=3),
+            "held_orders_value": Decimal("1234567.5"),
+        }
 
     monkeypatch.setattr(operations_admin, "queue_report", report)
     html = admin_client_for(superuser).get(REPORT).content.decode()

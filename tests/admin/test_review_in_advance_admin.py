@@ -34,8 +34,11 @@ def test_r36b_a_manager_approves_an_account_in_advance_from_its_page(admin_clien
     assert response["Location"] == reverse("admin:accounts_account_change", args=[alice_account.pk])
     assert Account.objects.get(pk=alice_account.pk).postpay_permission == PostpayPermission.APPROVED
     operation = ManualOperation.objects.get(account=alice_account)
-    assert (operation.status, operation.note, operation.decided_by) == ("approved", "long-standing customer",
-                                                                        manager_max)
+    assert (operation.status, operation.note, operation.decided_by) == (
+        "approved",
+        "long-standing customer",
+        manager_max,
+    )
     page = client.get(reverse("admin:accounts_account_change", args=[alice_account.pk])).content.decode()
     assert f'href="{url}"' not in page  # only for accounts not reviewed
 
@@ -49,8 +52,9 @@ def test_r36b_staff_without_the_decide_permission_see_no_button_and_are_refused(
     before = snapshot()
     assert client.post(url, {"note": ""}).status_code == 403
     assert snapshot() == before
-    response = client.post(ACCOUNTS, {"action": "approve_in_advance_selected", "_selected_action": [alice_account.pk],
-                                      "confirm": "1"})
+    response = client.post(
+        ACCOUNTS, {"action": "approve_in_advance_selected", "_selected_action": [alice_account.pk], "confirm": "1"}
+    )
     assert snapshot() == before and response.status_code in (200, 302)
 
 
@@ -61,16 +65,19 @@ def test_r36b_bulk_approval_changes_only_none_accounts_and_counts_the_skipped_by
     held = CustomerFactory(account=AccountFactory(name="Held"))
     place(held, postpaid_plan)
     declined = CustomerFactory(account=AccountFactory(name="Declined"))
-    manual_operation_decline(actor=manager_max, operation_id=place(declined, postpaid_plan).manual_operation.pk,
-                             reason="other")
+    manual_operation_decline(
+        actor=manager_max, operation_id=place(declined, postpaid_plan).manual_operation.pk, reason="other"
+    )
     approved = AccountFactory(name="Approved", preapproved=True)
     ids = [a.pk for a in fresh] + [held.account_id, declined.account_id, approved.pk]
     client = admin_client_for(manager_max)
     confirm = client.post(ACCOUNTS, {"action": "approve_in_advance_selected", "_selected_action": ids})
     assert "Approve 6 account(s) in advance?" in confirm.content.decode()
     assert ManualOperation.objects.filter(origin=OperationOrigin.APPROVED_IN_ADVANCE).count() == 0
-    response = client.post(ACCOUNTS, {"action": "approve_in_advance_selected", "_selected_action": ids,
-                                      "confirm": "1", "note": "before the switch"})
+    response = client.post(
+        ACCOUNTS,
+        {"action": "approve_in_advance_selected", "_selected_action": ids, "confirm": "1", "note": "before the switch"},
+    )
     assert response.status_code == 302
     messages = texts(response)
     assert "Approved 3 account(s) in advance." in messages
@@ -80,10 +87,20 @@ def test_r36b_bulk_approval_changes_only_none_accounts_and_counts_the_skipped_by
     assert "1 × The account is already approved for postpaid ordering." in skipped
     assert "1 × The account's permission to order postpaid subscriptions was declined." in skipped
     statuses = dict(Account.objects.filter(pk__in=ids).values_list("name", "postpay_permission"))
-    assert statuses == {"Fresh 0": "approved", "Fresh 1": "approved", "Fresh 2": "approved",
-                        "Held": "under_review", "Declined": "declined", "Approved": "approved"}
-    assert ManualOperation.objects.filter(origin=OperationOrigin.APPROVED_IN_ADVANCE, status="approved",
-                                          note="before the switch").count() == 3
+    assert statuses == {
+        "Fresh 0": "approved",
+        "Fresh 1": "approved",
+        "Fresh 2": "approved",
+        "Held": "under_review",
+        "Declined": "declined",
+        "Approved": "approved",
+    }
+    assert (
+        ManualOperation.objects.filter(
+            origin=OperationOrigin.APPROVED_IN_ADVANCE, status="approved", note="before the switch"
+        ).count()
+        == 3
+    )
 
 
 def test_r36b_the_mode_switch_preview_links_to_the_accounts_with_postpaid_subscriptions(
@@ -94,10 +111,11 @@ def test_r36b_the_mode_switch_preview_links_to_the_accounts_with_postpaid_subscr
         prepaid_only = CustomerFactory(account=AccountFactory(name="Prepaid only"))
         place(prepaid_only, prepaid_plan, "trial")
     client = admin_client_for(superuser)
-    preview = client.post("/admin/settings_app/postpaysettings/1/change/",
-                          {"postpaid_permission_mode": "manual"}).content.decode()
+    preview = client.post(
+        "/admin/settings_app/postpaysettings/1/change/", {"postpaid_permission_mode": "manual"}
+    ).content.decode()
     assert "1 account not reviewed yet already\n      has postpaid subscriptions" in preview
-    link = f'{ACCOUNTS}?postpaid_subscriptions=not_approved'
+    link = f"{ACCOUNTS}?postpaid_subscriptions=not_approved"
     assert f'href="{link}"' in preview
     listed = client.get(link)
     assert [a.pk for a in listed.context["cl"].result_list] == [customer_alice.account_id]

@@ -48,8 +48,10 @@ def test_failed_logins_lock_the_username_with_a_clear_message_never_a_500(client
 def test_admin_forms_require_csrf(superuser):
     client = Client(enforce_csrf_checks=True)
     client.force_login(superuser)
-    response = client.post(reverse("admin:settings_app_postpaysettings_change", args=[1]),
-                           {"postpaid_permission_mode": "manual", "confirm": "x"})
+    response = client.post(
+        reverse("admin:settings_app_postpaysettings_change", args=[1]),
+        {"postpaid_permission_mode": "manual", "confirm": "x"},
+    )
     assert response.status_code == 403
 
 
@@ -69,12 +71,23 @@ def test_r33_operators_group_exists_after_migrate_without_plans_or_decisions():
 
 
 def test_check_deploy_passes_with_debug_off_and_a_secret(tmp_path):
-    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-           "DJANGO_SETTINGS_MODULE": "postpay_portal.settings", "POSTPAY_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+        "POSTPAY_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
     for test_only in ("DJANGO_SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # set by tests.settings
         env.pop(test_only, None)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -18,9 +18,7 @@ def test_r1_settings_list_leads_to_the_single_row(admin_client_for, superuser):
 
 
 @pytest.mark.django_db
-def test_r3_change_of_mode_shows_the_impact_before_saving(
-    admin_client_for, superuser, manual_mode, held_operation_for
-):
+def test_r3_change_of_mode_shows_the_impact_before_saving(admin_client_for, superuser, manual_mode, held_operation_for):
     held_operation_for("Held One")
     client = admin_client_for(superuser)
 
@@ -38,7 +36,11 @@ def test_r3_change_of_mode_shows_the_impact_before_saving(
     assert not postpay_settings_get().is_manual
     entry = AuditLogEntry.objects.filter(object_type="postpay_settings").first()
     assert (entry.field, entry.from_value, entry.to_value, entry.actor) == (
-        "postpaid_permission_mode", "manual", "automatic", superuser)
+        "postpaid_permission_mode",
+        "manual",
+        "automatic",
+        superuser,
+    )
     # R4: the held order stays held
     assert Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count() == 1
     history = client.get(PAGE).content.decode()
@@ -47,8 +49,9 @@ def test_r3_change_of_mode_shows_the_impact_before_saving(
 
 @pytest.mark.django_db
 def test_r2_trial_option_saves_without_a_mode_preview(admin_client_for, superuser):
-    response = admin_client_for(superuser).post(PAGE, {"postpaid_permission_mode": "automatic",
-                                                       "trial_requires_approval": "on"})
+    response = admin_client_for(superuser).post(
+        PAGE, {"postpaid_permission_mode": "automatic", "trial_requires_approval": "on"}
+    )
     assert response.status_code == 302
     assert postpay_settings_get().trial_requires_approval is True
 

@@ -22,9 +22,11 @@ PRIVILEGES = ("is_staff", "is_superuser", "groups", "user_permissions")
 def user_admin_olga():
     """An operator who may add, view and change users, but is no superuser."""
     olga = StaffFactory(username="olga")
-    olga.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="accounts", codename__in=["view_user", "change_user", "add_user"]
-    ))
+    olga.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=["view_user", "change_user", "add_user"]
+        )
+    )
     return olga
 
 
@@ -34,8 +36,14 @@ def change_url(user):
 
 def change_post(user, **overrides):
     """A change-form POST as the page would send it, plus whatever a crafted request adds."""
-    data = {"username": user.username, "first_name": "Renamed", "last_name": "", "email": user.email,
-            "is_active": "on", "_save": "Save"}
+    data = {
+        "username": user.username,
+        "first_name": "Renamed",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "_save": "Save",
+    }
     data.update(overrides)
     return data
 
@@ -95,8 +103,10 @@ def test_r33_a_non_superuser_cannot_change_a_superuser_at_all(client, user_admin
 
     page = client.get(change_url(superuser))
     post = client.post(change_url(superuser), change_post(superuser, is_active=""))
-    password = client.post(reverse("admin:auth_user_password_change", args=[superuser.pk]),
-                           {"password1": "taken-over-123", "password2": "taken-over-123", "usable_password": "true"})
+    password = client.post(
+        reverse("admin:auth_user_password_change", args=[superuser.pk]),
+        {"password1": "taken-over-123", "password2": "taken-over-123", "usable_password": "true"},
+    )
 
     assert page.status_code == 200 and "Save" not in page.content.decode()  # read-only view
     assert post.status_code == 403 and password.status_code == 403
@@ -109,8 +119,10 @@ def test_r33_a_non_superuser_cannot_take_over_another_operator(client, user_admi
     manager = ManagerFactory(username="max")
     client.force_login(user_admin_olga)
 
-    password = client.post(reverse("admin:auth_user_password_change", args=[manager.pk]),
-                           {"password1": "taken-over-123", "password2": "taken-over-123", "usable_password": "true"})
+    password = client.post(
+        reverse("admin:auth_user_password_change", args=[manager.pk]),
+        {"password1": "taken-over-123", "password2": "taken-over-123", "usable_password": "true"},
+    )
     post = client.post(change_url(manager), change_post(manager))
 
     assert password.status_code == 403 and post.status_code == 403
@@ -137,10 +149,17 @@ def test_r33_the_user_admin_never_sets_or_changes_a_login_s_account(client, supe
     client.force_login(superuser)
 
     client.post(change_url(customer), change_post(customer, account=other.pk))
-    added = client.post(reverse("admin:accounts_user_add"), {
-        "username": "sneaky", "password1": "sneaky-pass-123", "password2": "sneaky-pass-123",
-        "usable_password": "true", "account": other.pk, "_save": "Save",
-    })
+    added = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "sneaky",
+            "password1": "sneaky-pass-123",
+            "password2": "sneaky-pass-123",
+            "usable_password": "true",
+            "account": other.pk,
+            "_save": "Save",
+        },
+    )
 
     customer.refresh_from_db()
     assert customer.account == own_account
@@ -160,8 +179,11 @@ def test_a_refusal_of_account_update_shows_only_the_error_and_changes_nothing(cl
     client.force_login(superuser)
     url = reverse("admin:accounts_account_change", args=[account.pk])
 
-    response = client.post(url, {"name": "Reserved", "email": "", "_save": "Save",
-                                 "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"}, follow=True)
+    response = client.post(
+        url,
+        {"name": "Reserved", "email": "", "_save": "Save", "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"},
+        follow=True,
+    )
 
     texts = [str(m) for m in response.context["messages"]]
     assert texts == ["That name is reserved."]

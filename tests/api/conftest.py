@@ -84,13 +84,15 @@ def personas(customer_alice, outsider_oscar, staff_sam, manager_max):
 
 # --- objects of alice's account, reached through the services ------------------------------
 
+
 @pytest.fixture
 def waiting_order(customer_alice, prepaid_plan):
     """R21: a prepaid commercial order waits for payment."""
     from subscriptions.services import order_place
 
-    return order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk,
-                       period="commercial")
+    return order_place(
+        actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk, period="commercial"
+    )
 
 
 @pytest.fixture
@@ -98,8 +100,9 @@ def held_order(manual_mode, customer_alice, postpaid_plan):
     """R9: alice's first gated order is held and a manual operation opened."""
     from subscriptions.services import order_place
 
-    return order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk,
-                       period="commercial")
+    return order_place(
+        actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+    )
 
 
 @pytest.fixture
@@ -112,8 +115,9 @@ def declined_order(held_order, manager_max):
     """R16: the manager declines; the held order fails with ``postpay_declined``."""
     from manual_operations.services import manual_operation_decline
 
-    manual_operation_decline(actor=manager_max, operation_id=held_order.manual_operation.pk,
-                             reason="credit_risk", note="too risky")
+    manual_operation_decline(
+        actor=manager_max, operation_id=held_order.manual_operation.pk, reason="credit_risk", note="too risky"
+    )
     held_order.refresh_from_db()
     return held_order
 
@@ -124,8 +128,9 @@ def subscription(customer_alice, postpaid_plan, django_capture_on_commit_callbac
     from subscriptions.services import order_place
 
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                            plan_id=postpaid_plan.pk, period="commercial")
+        order = order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+        )
     order.refresh_from_db()
     return order.subscription
 
@@ -136,8 +141,12 @@ def failed_order(customer_alice, postpaid_plan_no_trial):
     from subscriptions.models import Order
     from subscriptions.services import order_fail_provisioning, order_place
 
-    order = order_place(actor=customer_alice, account_id=customer_alice.account_id,
-                        plan_id=postpaid_plan_no_trial.pk, period="commercial")
+    order = order_place(
+        actor=customer_alice,
+        account_id=customer_alice.account_id,
+        plan_id=postpaid_plan_no_trial.pk,
+        period="commercial",
+    )
     order_fail_provisioning(order_id=order.pk, error="platform unavailable")
     return Order.objects.get(pk=order.pk)
 
@@ -156,8 +165,9 @@ def webhook_delivery(webhook_endpoint, customer_alice, postpaid_plan):
     from events.models import WebhookDelivery
     from subscriptions.services import order_place
 
-    order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk,
-                period="commercial")
+    order_place(
+        actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+    )
     return WebhookDelivery.objects.get(endpoint=webhook_endpoint, event__type="order.created")
 
 
@@ -165,12 +175,11 @@ def snapshot():
     """What a refused request must leave as it was: row counts and every status."""
     from accounts.models import Account, User
     from audit.models import AuditLogEntry
+    from events.models import Event, WebhookDelivery, WebhookEndpoint
     from manual_operations.models import ManualOperation
     from postpay_portal.models import IdempotencyRecord
     from settings_app.selectors import postpay_settings_get
     from subscriptions.models import Order, Plan, Subscription
-
-    from events.models import Event, WebhookDelivery, WebhookEndpoint
 
     settings_row = postpay_settings_get()
     return {

@@ -12,6 +12,7 @@ ACCOUNT_FIELDS = {"id", "name", "email", "account_class", "manager", "postpay_pe
 
 # --- settings -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_r1_r2_settings_read_defaults(api, staff_sam):
     response = api(staff_sam).get("/api/v1/settings/postpay/")
@@ -21,8 +22,9 @@ def test_r1_r2_settings_read_defaults(api, staff_sam):
 @pytest.mark.django_db
 def test_r3_r4_patch_one_setting_audits_it_and_keeps_statuses(api, staff_sam, held_order):
     statuses = sorted(Account.objects.values_list("pk", "postpay_permission"))
-    response = api(staff_sam).patch("/api/v1/settings/postpay/", {"postpaid_permission_mode": "automatic"},
-                                    format="json")
+    response = api(staff_sam).patch(
+        "/api/v1/settings/postpay/", {"postpaid_permission_mode": "automatic"}, format="json"
+    )
     assert response.status_code == 200
     assert body(response) == {"postpaid_permission_mode": "automatic", "trial_requires_approval": False}
     entry = AuditLogEntry.objects.filter(object_type="postpay_settings").latest("id")
@@ -33,11 +35,14 @@ def test_r3_r4_patch_one_setting_audits_it_and_keeps_statuses(api, staff_sam, he
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload, field", [
-    ({"postpaid_permission_mode": "sometimes"}, "postpaid_permission_mode"),
-    ({"trial_requires_approval": "true"}, "trial_requires_approval"),
-    ({"trial_requires_approval": 1}, "trial_requires_approval"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"postpaid_permission_mode": "sometimes"}, "postpaid_permission_mode"),
+        ({"trial_requires_approval": "true"}, "trial_requires_approval"),
+        ({"trial_requires_approval": 1}, "trial_requires_approval"),
+    ],
+)
 def test_r31_bad_setting_is_400_invalid_and_nothing_changes(api, staff_sam, payload, field):
     before = snapshot()
     response = api(staff_sam).patch("/api/v1/settings/postpay/", payload, format="json")
@@ -46,6 +51,7 @@ def test_r31_bad_setting_is_400_invalid_and_nothing_changes(api, staff_sam, payl
 
 
 # --- plans --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_staff_create_a_plan_and_everyone_reads_it(api, admin_ada, customer_alice):
@@ -60,13 +66,16 @@ def test_staff_create_a_plan_and_everyone_reads_it(api, admin_ada, customer_alic
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload, field", [
-    ({"name": "", "billing_model": "postpay", "price": "1.00"}, "name"),
-    ({"name": "X", "billing_model": "credit", "price": "1.00"}, "billing_model"),
-    ({"name": "X", "billing_model": "prepay", "price": "-1"}, "price"),
-    ({"name": "X", "billing_model": "prepay", "price": "1.005"}, "price"),
-    ({"name": "X", "billing_model": "prepay", "price": "1.00", "trial_days": -1}, "trial_days"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "", "billing_model": "postpay", "price": "1.00"}, "name"),
+        ({"name": "X", "billing_model": "credit", "price": "1.00"}, "billing_model"),
+        ({"name": "X", "billing_model": "prepay", "price": "-1"}, "price"),
+        ({"name": "X", "billing_model": "prepay", "price": "1.005"}, "price"),
+        ({"name": "X", "billing_model": "prepay", "price": "1.00", "trial_days": -1}, "trial_days"),
+    ],
+)
 def test_r31_bad_plan_is_400_invalid_on_its_field(api, admin_ada, payload, field):
     before = snapshot()
     response = api(admin_ada).post("/api/v1/plans/", payload, format="json")
@@ -97,6 +106,7 @@ def test_pagination_shape_page_size_and_its_maximum(api, customer_alice):
 
 # --- accounts -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_r8_staff_create_an_account_at_none(api, staff_sam, manager_max):
     response = api(staff_sam).post(
@@ -113,23 +123,27 @@ def test_r8_staff_create_an_account_at_none(api, staff_sam, manager_max):
 
 @pytest.mark.django_db
 def test_r7_account_created_pre_approved(api, staff_sam):
-    response = api(staff_sam).post("/api/v1/accounts/", {"name": "Globex", "postpay_permission": "approved"},
-                                   format="json")
+    response = api(staff_sam).post(
+        "/api/v1/accounts/", {"name": "Globex", "postpay_permission": "approved"}, format="json"
+    )
     assert body(response)["postpay_permission"] == "approved"
     assert body(response)["account_class"] is None and body(response)["manager"] is None
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload, field", [
-    ({"name": ""}, "name"),
-    ({"name": "X", "postpay_permission": "declined"}, "postpay_permission"),
-    ({"name": "X", "postpay_permission": "under_review"}, "postpay_permission"),
-    ({"name": "X", "manager": "nobody"}, "manager"),
-    ({"name": "X", "email": "not-an-email"}, "email"),
-    ({"name": "X", "email": "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".example"}, "email"),
-    ({"name": "X" * 201}, "name"),
-    ({"name": "X", "account_class": "C" * 101}, "account_class"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "X", "postpay_permission": "declined"}, "postpay_permission"),
+        ({"name": "X", "postpay_permission": "under_review"}, "postpay_permission"),
+        ({"name": "X", "manager": "nobody"}, "manager"),
+        ({"name": "X", "email": "not-an-email"}, "email"),
+        ({"name": "X", "email": "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".example"}, "email"),
+        ({"name": "X" * 201}, "name"),
+        ({"name": "X", "account_class": "C" * 101}, "account_class"),
+    ],
+)
 def test_r31_bad_account_is_400_invalid(api, staff_sam, payload, field):
     before = snapshot()
     response = api(staff_sam).post("/api/v1/accounts/", payload, format="json")
@@ -155,8 +169,9 @@ def test_account_detail_and_missing(api, staff_sam, alice_account):
 
 @pytest.mark.django_db
 def test_patch_name_and_email(api, staff_sam, alice_account):
-    response = api(staff_sam).patch(f"/api/v1/accounts/{alice_account.pk}/", {"name": "Alice Group", "email": ""},
-                                    format="json")
+    response = api(staff_sam).patch(
+        f"/api/v1/accounts/{alice_account.pk}/", {"name": "Alice Group", "email": ""}, format="json"
+    )
     assert response.status_code == 200
     assert body(response)["name"] == "Alice Group" and body(response)["email"] == ""
 
@@ -165,8 +180,9 @@ def test_patch_name_and_email(api, staff_sam, alice_account):
 @pytest.mark.parametrize("value", ["approved", "none", None])
 def test_r7_patch_with_postpay_permission_is_read_only_and_changes_nothing(api, staff_sam, alice_account, value):
     before = snapshot()
-    response = api(staff_sam).patch(f"/api/v1/accounts/{alice_account.pk}/",
-                                    {"name": "Renamed", "postpay_permission": value}, format="json")
+    response = api(staff_sam).patch(
+        f"/api/v1/accounts/{alice_account.pk}/", {"name": "Renamed", "postpay_permission": value}, format="json"
+    )
     assert response.status_code == 400
     assert body(response)["code"] == "postpay_permission_read_only" and "fields" not in body(response)
     assert snapshot() == before
@@ -181,23 +197,30 @@ def test_patch_missing_account_is_404_and_bad_name_400(api, staff_sam, alice_acc
 
 @pytest.mark.django_db
 def test_staff_create_a_customer_login_that_can_get_a_token(api, staff_sam, alice_account):
-    response = api(staff_sam).post(f"/api/v1/accounts/{alice_account.pk}/users/",
-                                   {"username": "alice.ops", "password": "long-enough-pass-9"}, format="json")
+    response = api(staff_sam).post(
+        f"/api/v1/accounts/{alice_account.pk}/users/",
+        {"username": "alice.ops", "password": "long-enough-pass-9"},
+        format="json",
+    )
     assert response.status_code == 201
     created = body(response)
     assert created == {"id": created["id"], "username": "alice.ops", "account": alice_account.pk}
-    token = api().post("/api/v1/auth/token/", {"username": "alice.ops", "password": "long-enough-pass-9"},
-                       format="json")
+    token = api().post(
+        "/api/v1/auth/token/", {"username": "alice.ops", "password": "long-enough-pass-9"}, format="json"
+    )
     assert token.status_code == 200
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload, field", [
-    ({"username": "alice", "password": "long-enough-pass-9"}, "username"),
-    ({"username": "new", "password": "short"}, "password"),
-    ({"username": "has space!", "password": "long-enough-pass-9"}, "username"),
-    ({"username": "new"}, "password"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"username": "alice", "password": "long-enough-pass-9"}, "username"),
+        ({"username": "new", "password": "short"}, "password"),
+        ({"username": "has space!", "password": "long-enough-pass-9"}, "username"),
+        ({"username": "new"}, "password"),
+    ],
+)
 def test_r31_bad_customer_login_is_400(api, staff_sam, customer_alice, payload, field):
     before = snapshot()
     response = api(staff_sam).post(f"/api/v1/accounts/{customer_alice.account_id}/users/", payload, format="json")
@@ -207,18 +230,24 @@ def test_r31_bad_customer_login_is_400(api, staff_sam, customer_alice, payload, 
 
 @pytest.mark.django_db
 def test_customer_login_of_a_missing_account_is_404(api, staff_sam):
-    response = api(staff_sam).post("/api/v1/accounts/987654/users/",
-                                   {"username": "ghost", "password": "long-enough-pass-9"}, format="json")
+    response = api(staff_sam).post(
+        "/api/v1/accounts/987654/users/", {"username": "ghost", "password": "long-enough-pass-9"}, format="json"
+    )
     assert response.status_code == 404
     assert not User.objects.filter(username="ghost").exists()
 
 
 # --- my account ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_my_account_shows_id_name_and_permission(api, customer_alice, held_order):
     response = api(customer_alice).get("/api/v1/account/")
-    assert body(response) == {"id": customer_alice.account_id, "name": "Alice Ltd", "postpay_permission": "under_review"}
+    assert body(response) == {
+        "id": customer_alice.account_id,
+        "name": "Alice Ltd",
+        "postpay_permission": "under_review",
+    }
 
 
 @pytest.mark.django_db

@@ -32,11 +32,14 @@ def test_a_refusal_is_replayed_too(api, customer_alice, held_order, postpaid_pla
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("second", [
-    {"plan": "OTHER", "period": "commercial"},
-    {"plan": "1.5", "period": "nonsense"},  # invalid too: the key is checked first
-    {},
-])
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"plan": "OTHER", "period": "commercial"},
+        {"plan": "1.5", "period": "nonsense"},  # invalid too: the key is checked first
+        {},
+    ],
+)
 def test_same_key_with_a_different_body_is_422(api, customer_alice, postpaid_plan, prepaid_plan, second):
     client = api(customer_alice)
     place(client, "k-2", plan=postpaid_plan.pk, period="commercial")
@@ -52,8 +55,9 @@ def test_same_key_with_a_different_body_is_422(api, customer_alice, postpaid_pla
 def test_a_malformed_body_with_a_known_key_is_422(api, customer_alice, postpaid_plan):
     client = api(customer_alice)
     place(client, "k-3", plan=postpaid_plan.pk, period="commercial")
-    response = client.post("/api/v1/orders/", data="{not json", content_type="application/json",
-                           HTTP_IDEMPOTENCY_KEY="k-3")
+    response = client.post(
+        "/api/v1/orders/", data="{not json", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3"
+    )
     assert response.status_code == 422
 
 

@@ -7,8 +7,20 @@ from accounts.models import Account, PostpayPermission
 from subscriptions.models import Order, OrderStatus
 from tests.api.conftest import body, snapshot
 
-OPERATION_FIELDS = {"id", "operation", "description", "account", "order", "manager", "status", "created_at",
-                    "decided_by", "decided_at", "reason", "note"}
+OPERATION_FIELDS = {
+    "id",
+    "operation",
+    "description",
+    "account",
+    "order",
+    "manager",
+    "status",
+    "created_at",
+    "decided_by",
+    "decided_at",
+    "reason",
+    "note",
+}
 
 
 @pytest.mark.django_db
@@ -38,11 +50,13 @@ def test_operation_shows_the_accounts_linked_manager(api, staff_sam, manager_max
 
 
 @pytest.mark.django_db
-def test_r15_approve_then_the_order_completes(api, manager_max, customer_alice, operation,
-                                              django_capture_on_commit_callbacks):
+def test_r15_approve_then_the_order_completes(
+    api, manager_max, customer_alice, operation, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/approve/",
-                                         {"note": "known customer"}, format="json")
+        response = api(manager_max).post(
+            f"/api/v1/manual-operations/{operation.pk}/approve/", {"note": "known customer"}, format="json"
+        )
     assert response.status_code == 200
     decided = body(response)
     assert decided["status"] == "approved" and decided["decided_by"] == "max" and decided["note"] == "known customer"
@@ -59,8 +73,11 @@ def test_r16_decline_needs_a_reason_and_fails_the_held_order(api, manager_max, o
         refused = api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/decline/", payload, format="json")
         assert refused.status_code == 400 and list(body(refused)["fields"]) == ["reason"]
     assert snapshot() == before
-    response = api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/decline/",
-                                     {"reason": "fraud_suspected", "note": "mismatch"}, format="json")
+    response = api(manager_max).post(
+        f"/api/v1/manual-operations/{operation.pk}/decline/",
+        {"reason": "fraud_suspected", "note": "mismatch"},
+        format="json",
+    )
     assert response.status_code == 200
     assert body(response)["status"] == "declined" and body(response)["reason"] == "fraud_suspected"
     order = Order.objects.get(pk=operation.order_id)
@@ -73,8 +90,9 @@ def test_r14_second_decision_is_409_and_names_the_first(api, manager_max, operat
     decide = {"approve": {}, "decline": {"reason": "other"}}
     api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/{first}/", decide[first], format="json")
     before = snapshot()
-    response = api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/{second}/", decide[second],
-                                     format="json")
+    response = api(manager_max).post(
+        f"/api/v1/manual-operations/{operation.pk}/{second}/", decide[second], format="json"
+    )
     assert response.status_code == 409
     assert body(response)["code"] == "operation_already_decided" and "max" in body(response)["detail"]
     assert snapshot() == before
@@ -89,9 +107,11 @@ def test_deciding_a_missing_operation_is_404(api, manager_max):
 
 # --- audit log ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_r29_audit_log_shows_stored_values_and_the_deciding_manager(api, staff_sam, manager_max, operation,
-                                                                   django_capture_on_commit_callbacks):
+def test_r29_audit_log_shows_stored_values_and_the_deciding_manager(
+    api, staff_sam, manager_max, operation, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/approve/", {}, format="json")
     entries = body(api(staff_sam).get(f"/api/v1/audit-log/?object_type=account&object_id={operation.account_id}"))
@@ -101,7 +121,9 @@ def test_r29_audit_log_shows_stored_values_and_the_deciding_manager(api, staff_s
     assert ("postpay_permission", "none", "under_review", "alice") in changes
     order_log = body(api(staff_sam).get(f"/api/v1/audit-log/?object_type=order&object_id={operation.order_id}"))
     assert ("provisioning", "completed", "system") in [(e["from"], e["to"], e["actor"]) for e in order_log["results"]]
-    assert ("waiting_for_approval", "provisioning", "max") in [(e["from"], e["to"], e["actor"]) for e in order_log["results"]]
+    assert ("waiting_for_approval", "provisioning", "max") in [
+        (e["from"], e["to"], e["actor"]) for e in order_log["results"]
+    ]
 
 
 @pytest.mark.django_db

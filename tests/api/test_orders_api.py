@@ -7,8 +7,20 @@ from manual_operations.models import ManualOperation
 from subscriptions.models import Order, OrderStatus
 from tests.api.conftest import body, snapshot
 
-ORDER_FIELDS = {"id", "type", "account", "plan", "period", "price", "status", "failure_reason", "subscription",
-                "created_by", "approved_by", "created_at"}
+ORDER_FIELDS = {
+    "id",
+    "type",
+    "account",
+    "plan",
+    "period",
+    "price",
+    "status",
+    "failure_reason",
+    "subscription",
+    "created_by",
+    "approved_by",
+    "created_at",
+}
 
 
 def place(client, **payload):
@@ -21,7 +33,9 @@ def test_r9_first_gated_order_is_201_held_with_an_operation(api, manual_mode, cu
     assert response.status_code == 201
     order = body(response)
     assert set(order) == ORDER_FIELDS
-    assert order["type"] == "new" and order["account"] == customer_alice.account_id and order["plan"] == postpaid_plan.pk
+    assert (
+        order["type"] == "new" and order["account"] == customer_alice.account_id and order["plan"] == postpaid_plan.pk
+    )
     assert order["status"] == "waiting_for_approval" and order["failure_reason"] is None
     assert order["price"] == "29.00" and order["created_by"] == "alice" and order["approved_by"] is None
     assert order["subscription"] is None and order["created_at"].endswith("Z")
@@ -50,7 +64,9 @@ def test_r5_staff_order_needs_the_account_and_obeys_the_gate(api, manual_mode, s
 
 
 @pytest.mark.django_db
-def test_r10_order_of_an_account_under_review_is_409_and_creates_nothing(api, held_order, customer_alice, postpaid_plan):
+def test_r10_order_of_an_account_under_review_is_409_and_creates_nothing(
+    api, held_order, customer_alice, postpaid_plan
+):
     before = snapshot()
     response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
     assert response.status_code == 409
@@ -133,7 +149,9 @@ def test_r24_customers_list_only_their_own_orders(api, customer_alice, outsider_
 
 
 @pytest.mark.django_db
-def test_staff_filter_orders_by_account_and_status(api, staff_sam, waiting_order, held_order, outsider_oscar, prepaid_plan):
+def test_staff_filter_orders_by_account_and_status(
+    api, staff_sam, waiting_order, held_order, outsider_oscar, prepaid_plan
+):
     place(api(outsider_oscar), plan=prepaid_plan.pk, period="commercial")
     staff = api(staff_sam)
     assert body(staff.get("/api/v1/orders/"))["count"] == 3
@@ -173,7 +191,9 @@ def test_order_detail_and_404_for_missing_and_foreign(api, waiting_order, custom
 
 
 @pytest.mark.django_db
-def test_r21_staff_pay_moves_waiting_order_to_provisioning(api, staff_sam, waiting_order, django_capture_on_commit_callbacks):
+def test_r21_staff_pay_moves_waiting_order_to_provisioning(
+    api, staff_sam, waiting_order, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = api(staff_sam).post(f"/api/v1/orders/{waiting_order.pk}/pay/")
     assert response.status_code == 200
@@ -190,7 +210,9 @@ def test_pay_of_an_order_not_waiting_for_payment_is_409(api, staff_sam, held_ord
 
 
 @pytest.mark.django_db
-def test_r25_customer_cancels_waiting_order_but_not_a_held_one(api, customer_alice, waiting_order, postpaid_plan, manual_mode):
+def test_r25_customer_cancels_waiting_order_but_not_a_held_one(
+    api, customer_alice, waiting_order, postpaid_plan, manual_mode
+):
     response = api(customer_alice).post(f"/api/v1/orders/{waiting_order.pk}/cancel/")
     assert response.status_code == 200 and body(response)["status"] == "cancelled"
     held = body(place(api(customer_alice), plan=postpaid_plan.pk, period="commercial"))
@@ -208,8 +230,9 @@ def test_r22_staff_retry_a_failed_provisioning(api, staff_sam, failed_order):
 
 
 @pytest.mark.django_db
-def test_r22_customers_read_a_plain_failure_sentence_while_staff_keep_the_error(api, staff_sam, customer_alice,
-                                                                                 failed_order):
+def test_r22_customers_read_a_plain_failure_sentence_while_staff_keep_the_error(
+    api, staff_sam, customer_alice, failed_order
+):
     """Finding 7: the stored error (``Type: message``) is for operators only."""
     from accounts.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
 
@@ -249,8 +272,10 @@ def test_r24_a_placed_order_answers_exactly_what_its_get_shows_to_its_placer(
     from settings_app.services import postpay_settings_update
 
     postpay_settings_update(actor=None, postpaid_permission_mode="manual" if manual else "automatic")
-    for user, payload in ((customer_alice, {"plan": postpaid_plan.pk, "period": "commercial"}),
-                          (manager_max, {"plan": prepaid_plan.pk, "period": "commercial", "account": alice_account.pk})):
+    for user, payload in (
+        (customer_alice, {"plan": postpaid_plan.pk, "period": "commercial"}),
+        (manager_max, {"plan": prepaid_plan.pk, "period": "commercial", "account": alice_account.pk}),
+    ):
         client = api(user)
         placed = body(place(client, **payload))
         assert placed == body(client.get(f"/api/v1/orders/{placed['id']}/"))

@@ -43,8 +43,9 @@ LISTS = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", LISTS)
-def test_list_query_count_does_not_grow_with_the_rows(api, url, staff_sam, manager_max, manual_mode,
-                                                      postpaid_plan, prepaid_plan):
+def test_list_query_count_does_not_grow_with_the_rows(
+    api, url, staff_sam, manager_max, manual_mode, postpaid_plan, prepaid_plan
+):
     client = api(manager_max)
     make_rows(10, staff_sam, manager_max, postpaid_plan, prepaid_plan)
     few, few_count = queries(client, url)
@@ -58,11 +59,13 @@ def test_list_query_count_does_not_grow_with_the_rows(api, url, staff_sam, manag
 def test_customer_order_list_query_count_is_constant(api, customer_alice, postpaid_plan):
     client = api(customer_alice)
     for _ in range(10):
-        order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk,
-                    period="commercial")
+        order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+        )
     few, _ = queries(client, "/api/v1/orders/?page_size=200")
     for _ in range(90):
-        order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk,
-                    period="commercial")
+        order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
+        )
     many, count = queries(client, "/api/v1/orders/?page_size=200")
     assert count == 100 and many == few

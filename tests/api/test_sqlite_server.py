@@ -54,12 +54,19 @@ def sqlite_server(tmp_path):
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True, capture_output=True)
-    setup = subprocess.run([*manage, "shell", "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    setup = subprocess.run(
+        [*manage, "shell", "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
     fixtures = json.loads(setup.stdout.strip().splitlines()[-1])
     port = free_port()
     log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"], env=env, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, timeout=30)
         yield port, fixtures, tmp_path / "server.log"
@@ -72,8 +79,12 @@ def sqlite_server(tmp_path):
 def call(port, method, path, token, payload=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request(method, path, body=json.dumps(payload or {}),
-                           headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
+        connection.request(
+            method,
+            path,
+            body=json.dumps(payload or {}),
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
         response = connection.getresponse()
         return response.status, response.read().decode()
     finally:

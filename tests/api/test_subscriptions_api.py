@@ -45,8 +45,9 @@ def test_r23_renew_creates_a_renewal_order_and_a_second_is_order_in_progress(
     before = snapshot()
     again = api(customer_alice).post(f"/api/v1/subscriptions/{subscription.pk}/renew/")
     assert again.status_code == 409 and body(again)["code"] == "order_in_progress"
-    switch = api(customer_alice).post(f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk},
-                                      format="json")
+    switch = api(customer_alice).post(
+        f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk}, format="json"
+    )
     assert switch.status_code == 409 and body(switch)["code"] == "order_in_progress"
     assert snapshot() == before
 
@@ -65,7 +66,9 @@ def test_r23_switch_creates_a_switch_order(api, customer_alice, subscription, po
 def test_r31_switch_to_a_bad_plan_is_400_on_plan(api, customer_alice, subscription, plan):
     plan = subscription.plan_id if plan == "same" else plan
     before = snapshot()
-    response = api(customer_alice).post(f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": plan}, format="json")
+    response = api(customer_alice).post(
+        f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": plan}, format="json"
+    )
     assert response.status_code == 400
     assert body(response)["code"] == "invalid" and list(body(response)["fields"]) == ["plan"]
     assert snapshot() == before
@@ -78,11 +81,13 @@ def test_r5_r10_renewal_is_gated_like_any_order(api, subscription, customer_alic
 
 
 @pytest.mark.django_db
-def test_r10_switch_of_an_account_under_review_is_409(api, customer_alice, subscription, manual_mode,
-                                                      postpaid_plan_no_trial, prepaid_plan, staff_sam):
+def test_r10_switch_of_an_account_under_review_is_409(
+    api, customer_alice, subscription, manual_mode, postpaid_plan_no_trial, prepaid_plan, staff_sam
+):
     # Alice's first gated order (a renewal of another subscription would do too) puts her under review.
-    first = api(customer_alice).post("/api/v1/orders/", {"plan": postpaid_plan_no_trial.pk, "period": "commercial"},
-                                     format="json")
+    first = api(customer_alice).post(
+        "/api/v1/orders/", {"plan": postpaid_plan_no_trial.pk, "period": "commercial"}, format="json"
+    )
     assert body(first)["status"] == "waiting_for_approval"
     before = snapshot()
     response = api(customer_alice).post(
@@ -139,8 +144,9 @@ def test_r23_r32_a_held_renewal_or_switch_holds_its_subscription_before_and_afte
     before = snapshot()
     for client in (api(customer_alice), api(staff_sam)):
         renew = client.post(f"/api/v1/subscriptions/{subscription.pk}/renew/")
-        switch = client.post(f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk},
-                             format="json")
+        switch = client.post(
+            f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk}, format="json"
+        )
         assert (renew.status_code, body(renew)["code"]) == (409, "order_in_progress")
         assert (switch.status_code, body(switch)["code"]) == (409, "order_in_progress")
     assert snapshot() == before

@@ -22,8 +22,12 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": shutil.which("chromium") or shutil.which("chromium-browser"),
         # Without these Chromium keeps calling out to a network this machine does not have.
         "args": [
-            "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ],
     }
 

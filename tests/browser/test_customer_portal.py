@@ -28,7 +28,14 @@ def log_in(page, base_url, username):
 
 @pytest.mark.django_db(transaction=True)
 def test_r9_r15_r27_customer_orders_postpaid_is_reviewed_then_sees_it_active(
-    live_server, page, screenshot, manual_mode, customer_alice, postpaid_plan, prepaid_plan, manager_max,
+    live_server,
+    page,
+    screenshot,
+    manual_mode,
+    customer_alice,
+    postpaid_plan,
+    prepaid_plan,
+    manager_max,
     django_capture_on_commit_callbacks,
 ):
     page.set_viewport_size({"width": 1200, "height": 800})
@@ -47,8 +54,10 @@ def test_r9_r15_r27_customer_orders_postpaid_is_reviewed_then_sees_it_active(
 
     # R27: a second postpaid order shows why before submit, with its button disabled.
     nav(page, "Catalog")
-    order_button = page.get_by_role("article").filter(has_text="Cloud Flex").get_by_role(
-        "button", name="Order a commercial period"
+    order_button = (
+        page.get_by_role("article")
+        .filter(has_text="Cloud Flex")
+        .get_by_role("button", name="Order a commercial period")
     )
     expect(order_button).to_be_disabled()
     expect(page.get_by_role("article").filter(has_text="Cloud Flex")).to_contain_text(UNDER_REVIEW)

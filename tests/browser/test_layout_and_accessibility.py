@@ -52,7 +52,8 @@ CLIPPED_CELLS_JS = """() => {
     }
     const rect = cell.getBoundingClientRect();
     if (rect.right > visible.right + 1 || rect.left < visible.left - 1) {
-      problems.push(`outside the visible results box (${Math.round(rect.right)} > ${Math.round(visible.right)}): ${label(cell)}`);
+      const where = `${Math.round(rect.right)} > ${Math.round(visible.right)}`;
+      problems.push(`outside the visible results box (${where}): ${label(cell)}`);
     }
   }
   if (document.documentElement.scrollWidth > window.innerWidth) {
@@ -85,10 +86,16 @@ def long_words_customer():
     from subscriptions.services import order_place, plan_create
 
     manager = User.objects.get(username="manager")
-    plan = plan_create(actor=manager, name="CLOUDFLEX_ENTERPRISE_UNLIMITED_STORAGE", billing_model="prepay",
-                       price="12345.00", trial_days=14)
-    account = account_create(actor=manager, name="VandelayIndustriesInternationalImportExport",
-                             account_class="Standard", manager="manager")
+    plan = plan_create(
+        actor=manager,
+        name="CLOUDFLEX_ENTERPRISE_UNLIMITED_STORAGE",
+        billing_model="prepay",
+        price="12345.00",
+        trial_days=14,
+    )
+    account = account_create(
+        actor=manager, name="VandelayIndustriesInternationalImportExport", account_class="Standard", manager="manager"
+    )
     erin = account_user_create(actor=manager, account_id=account.pk, username="erin", password=DEMO_PASSWORD)
     order_place(actor=erin, account_id=account.pk, plan_id=plan.pk, period="trial")
 
@@ -136,11 +143,20 @@ def customer_pages(account):
     """The main pages, with every order and subscription of the account (held, failed by the
     decline, completed; trial and commercial, prepaid and postpaid)."""
     orders = [f"/portal/orders/{pk}/" for pk in Order.objects.filter(account=account).values_list("pk", flat=True)]
-    subscriptions = [f"/portal/subscriptions/{pk}/"
-                     for pk in Subscription.objects.filter(account=account).values_list("pk", flat=True)]
+    subscriptions = [
+        f"/portal/subscriptions/{pk}/"
+        for pk in Subscription.objects.filter(account=account).values_list("pk", flat=True)
+    ]
     assert orders and subscriptions
-    return ["/portal/", "/portal/catalog/", "/portal/orders/", *orders, "/portal/subscriptions/", *subscriptions,
-            "/portal/password/"]
+    return [
+        "/portal/",
+        "/portal/catalog/",
+        "/portal/orders/",
+        *orders,
+        "/portal/subscriptions/",
+        *subscriptions,
+        "/portal/password/",
+    ]
 
 
 @pytest.mark.parametrize("login", ["bob", "carol", "dave", "erin"])  # under review, approved, declined, long names

@@ -25,8 +25,12 @@ def customers_on_postpaid_plans():
     flex = PlanFactory(name="Cloud Flex", billing_model="postpay", price="29.00", trial_days=30)
     starter = PlanFactory(name="Starter", billing_model="prepay", price="9.90", trial_days=14)
     placed = {}
-    for name, plan, period in (("Acme Corp", flex, "commercial"), ("Globex", flex, "trial"),
-                               ("Initech", flex, "commercial"), ("Soylent", starter, "trial")):
+    for name, plan, period in (
+        ("Acme Corp", flex, "commercial"),
+        ("Globex", flex, "trial"),
+        ("Initech", flex, "commercial"),
+        ("Soylent", starter, "trial"),
+    ):
         account = AccountFactory(name=name, account_class="Standard")
         customer = CustomerFactory(account=account, username=name.split()[0].lower())
         placed[name] = order_place(actor=customer, account_id=account.pk, plan_id=plan.pk, period=period)
@@ -65,8 +69,13 @@ def test_r36b_the_preview_links_to_the_accounts_to_approve_and_the_bulk_action_a
     expect(page.locator(".messagelist")).to_contain_text("Approved 3 account(s) in advance.")
 
     approved = dict(Account.objects.values_list("name", "postpay_permission"))
-    assert approved == {"Acme Corp": "approved", "Globex": "approved", "Initech": "approved",
-                        "Soylent": "none", "Vandelay Industries": "approved"}
+    assert approved == {
+        "Acme Corp": "approved",
+        "Globex": "approved",
+        "Initech": "approved",
+        "Soylent": "none",
+        "Vandelay Industries": "approved",
+    }
     assert ManualOperation.objects.filter(origin=OperationOrigin.APPROVED_IN_ADVANCE, order=None).count() == 3
 
     # Back to the preview: nobody is left to approve; the switch holds no renewal of theirs.

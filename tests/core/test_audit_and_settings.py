@@ -53,7 +53,9 @@ def test_r3_settings_refuse_bad_values_and_non_operators(manager_max, customer_a
     assert not AuditLogEntry.objects.filter(object_type="postpay_settings").exists()
 
 
-def test_r3_impact_counts_accounts_per_status_and_held_orders(manual_mode, customer_alice, postpaid_plan, outsider_oscar):
+def test_r3_impact_counts_accounts_per_status_and_held_orders(
+    manual_mode, customer_alice, postpaid_plan, outsider_oscar
+):
     place(customer_alice, postpaid_plan)
     impact = postpay_mode_impact()
     assert impact["accounts_by_status"] == {"none": 1, "under_review": 1, "approved": 0, "declined": 0}
@@ -66,8 +68,10 @@ def test_r29_a_decision_is_logged_with_the_manager_and_the_worker_as_system(
     order = place(customer_alice, postpaid_plan)
     with django_capture_on_commit_callbacks(execute=True):
         manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    log = [(e.object_type, e.field, e.from_value, e.to_value, e.actor_label)
-           for e in AuditLogEntry.objects.exclude(object_type="postpay_settings").order_by("id")]
+    log = [
+        (e.object_type, e.field, e.from_value, e.to_value, e.actor_label)
+        for e in AuditLogEntry.objects.exclude(object_type="postpay_settings").order_by("id")
+    ]
     assert log == [
         ("account", "postpay_permission", None, "none", "system"),
         ("order", "status", None, "waiting_for_approval", "alice"),
@@ -95,13 +99,16 @@ def test_r7_support_override_needs_a_reason_and_is_audited(alice_account, manage
     with pytest.raises(CommandError):
         call_command("postpay_override", str(alice_account.pk), "--to", "approved", "--reason", "  ")
     assert Account.objects.get(pk=alice_account.pk).postpay_permission == PostpayPermission.NONE
-    call_command("postpay_override", str(alice_account.pk), "--to", "declined", "--reason", "ticket 42",
-                 "--actor", "max")
+    call_command(
+        "postpay_override", str(alice_account.pk), "--to", "declined", "--reason", "ticket 42", "--actor", "max"
+    )
     call_command("postpay_override", str(alice_account.pk), "--to", "approved", "--reason", "ticket 43")
     assert Account.objects.get(pk=alice_account.pk).postpay_permission == PostpayPermission.APPROVED
     entries = list(audit_log_list(object_type="account", object_id=alice_account.pk).order_by("id"))[1:]
     assert [(e.from_value, e.to_value, e.actor_label) for e in entries] == [
-        ("none", "declined", "max"), ("declined", "approved", "system")]
+        ("none", "declined", "max"),
+        ("declined", "approved", "system"),
+    ]
     assert all("ticket" in e.reason for e in entries)
 
 
@@ -163,8 +170,10 @@ def test_r29_every_order_action_is_audited_with_its_actor(customer_alice, staff_
     from subscriptions.services import order_cancel, order_fail_provisioning, order_pay, order_retry_provisioning
 
     def entries(order):
-        return [(e.from_value, e.to_value, e.actor_label)
-                for e in audit_log_list(object_type="order", object_id=order.pk).order_by("id")]
+        return [
+            (e.from_value, e.to_value, e.actor_label)
+            for e in audit_log_list(object_type="order", object_id=order.pk).order_by("id")
+        ]
 
     paid = place(customer_alice, prepaid_plan)
     order_pay(actor=staff_sam, order_id=paid.pk)
@@ -175,5 +184,7 @@ def test_r29_every_order_action_is_audited_with_its_actor(customer_alice, staff_
     retried = place(customer_alice, postpaid_plan)
     order_fail_provisioning(order_id=retried.pk, error="platform unavailable")
     order_retry_provisioning(actor=staff_sam, order_id=retried.pk)
-    assert entries(retried)[-2:] == [("provisioning", "provisioning_failed", "system"),
-                                     ("provisioning_failed", "provisioning", "sam")]
+    assert entries(retried)[-2:] == [
+        ("provisioning", "provisioning_failed", "system"),
+        ("provisioning_failed", "provisioning", "sam"),
+    ]

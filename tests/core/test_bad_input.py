@@ -22,8 +22,13 @@ def _refused(call, code, field=None):
 
 
 def test_r31_unknown_plan(customer_alice):
-    _refused(lambda: order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=987654,
-                                 period="commercial"), "invalid", "plan")
+    _refused(
+        lambda: order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=987654, period="commercial"
+        ),
+        "invalid",
+        "plan",
+    )
 
 
 def test_r31_trial_on_a_plan_without_trial(customer_alice, postpaid_plan_no_trial):
@@ -37,8 +42,13 @@ def test_r31_unknown_period(customer_alice, postpaid_plan, period):
 
 @pytest.mark.parametrize("bad_id", [1.5, "1", True, None])
 def test_r31_ids_must_be_integers(customer_alice, postpaid_plan, bad_id):
-    _refused(lambda: order_place(actor=customer_alice, account_id=customer_alice.account_id, plan_id=bad_id,
-                                 period="commercial"), "invalid", "plan")
+    _refused(
+        lambda: order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=bad_id, period="commercial"
+        ),
+        "invalid",
+        "plan",
+    )
 
 
 def test_r31_ordering_for_another_account_is_not_found(customer_alice, outsider_oscar, postpaid_plan):
@@ -46,8 +56,10 @@ def test_r31_ordering_for_another_account_is_not_found(customer_alice, outsider_
 
 
 def test_r31_unknown_account_is_not_found_for_staff(staff_sam, postpaid_plan):
-    _refused(lambda: order_place(actor=staff_sam, account_id=424242, plan_id=postpaid_plan.pk,
-                                 period="commercial"), "not_found")
+    _refused(
+        lambda: order_place(actor=staff_sam, account_id=424242, plan_id=postpaid_plan.pk, period="commercial"),
+        "not_found",
+    )
 
 
 def test_r31_another_accounts_subscription_is_not_found(customer_alice, outsider_oscar, postpaid_plan):
@@ -57,15 +69,21 @@ def test_r31_another_accounts_subscription_is_not_found(customer_alice, outsider
     order_provision(order_id=place(outsider_oscar, postpaid_plan).pk)
     theirs = Subscription.objects.get()
     _refused(lambda: subscription_renew(actor=customer_alice, subscription_id=theirs.pk), "not_found")
-    _refused(lambda: subscription_switch(actor=customer_alice, subscription_id=theirs.pk,
-                                         plan_id=postpaid_plan.pk), "not_found")
+    _refused(
+        lambda: subscription_switch(actor=customer_alice, subscription_id=theirs.pk, plan_id=postpaid_plan.pk),
+        "not_found",
+    )
 
 
 def test_r31_anonymous_cannot_order(postpaid_plan, alice_account):
     from django.contrib.auth.models import AnonymousUser
 
-    _refused(lambda: order_place(actor=AnonymousUser(), account_id=alice_account.pk, plan_id=postpaid_plan.pk,
-                                 period="commercial"), "permission_denied")
+    _refused(
+        lambda: order_place(
+            actor=AnonymousUser(), account_id=alice_account.pk, plan_id=postpaid_plan.pk, period="commercial"
+        ),
+        "permission_denied",
+    )
 
 
 def test_r31_account_input_is_validated(staff_sam, customer_alice):
@@ -76,7 +94,9 @@ def test_r31_account_input_is_validated(staff_sam, customer_alice):
 
 
 def test_r7_permission_is_read_only_after_creation(staff_sam, alice_account):
-    _refused(lambda: account_update(actor=staff_sam, account_id=alice_account.pk, name="New",
-                                    postpay_permission="approved"), "postpay_permission_read_only")
+    _refused(
+        lambda: account_update(actor=staff_sam, account_id=alice_account.pk, name="New", postpay_permission="approved"),
+        "postpay_permission_read_only",
+    )
     alice_account.refresh_from_db()
     assert (alice_account.name, alice_account.postpay_permission) == ("Alice Ltd", "none")

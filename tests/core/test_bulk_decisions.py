@@ -42,14 +42,17 @@ def subscribed_endpoint(settings):
 
 def _held(plan, n, prefix):
     """n accounts, each with a first postpaid order held for review (R9)."""
-    return [place(CustomerFactory(username=f"{prefix}{i}", account=AccountFactory(name=f"{prefix} {i}")), plan)
-            for i in range(n)]
+    return [
+        place(CustomerFactory(username=f"{prefix}{i}", account=AccountFactory(name=f"{prefix} {i}")), plan)
+        for i in range(n)
+    ]
 
 
 def _asked(n, prefix):
     """n accounts whose customer asked for review in advance (R36a): operations with no order."""
-    customers = [CustomerFactory(username=f"{prefix}{i}", account=AccountFactory(name=f"{prefix} {i}"))
-                 for i in range(n)]
+    customers = [
+        CustomerFactory(username=f"{prefix}{i}", account=AccountFactory(name=f"{prefix} {i}")) for i in range(n)
+    ]
     for customer in customers:
         manual_operation_ask_in_advance(actor=customer, account_id=customer.account_id)
     return [ManualOperation.objects.get(account_id=customer.account_id) for customer in customers]
@@ -63,8 +66,7 @@ VOLATILE = {"id", "account", "order", "subscription", "created_at", "decided_at"
 
 def _normalised(value):
     if isinstance(value, dict):
-        return {key: _normalised(item) for key, item in value.items()
-                if key not in VOLATILE or isinstance(item, dict)}
+        return {key: _normalised(item) for key, item in value.items() if key not in VOLATILE or isinstance(item, dict)}
     if isinstance(value, list):
         return [_normalised(item) for item in value]
     return SIDE.sub("X", IDS.sub("#N", value)) if isinstance(value, str) else value
@@ -79,16 +81,24 @@ def _written(operation):
     objects = [("manual_operation", operation.pk), ("account", account.pk)]
     if order is not None:
         objects.append(("order", order.pk))
-    trail = [(kind, entry.field, entry.from_value, entry.to_value, _normalised(entry.actor_label),
-              _normalised(entry.reason))
-             for kind, pk in objects
-             for entry in AuditLogEntry.objects.filter(object_type=kind, object_id=pk).order_by("id")]
-    events = [(kind, event.type, _normalised(event.data), WebhookDelivery.objects.filter(event=event).count())
-              for kind, pk in objects
-              for event in Event.objects.filter(object_type=kind, object_id=pk).order_by("id")]
-    rows = (operation.status, operation.decided_by_id, operation.note, operation.decided_at is not None,
-            account.postpay_permission,
-            None if order is None else (order.status, order.approved_by_id, order.enqueued_at is not None))
+    trail = [
+        (kind, entry.field, entry.from_value, entry.to_value, _normalised(entry.actor_label), _normalised(entry.reason))
+        for kind, pk in objects
+        for entry in AuditLogEntry.objects.filter(object_type=kind, object_id=pk).order_by("id")
+    ]
+    events = [
+        (kind, event.type, _normalised(event.data), WebhookDelivery.objects.filter(event=event).count())
+        for kind, pk in objects
+        for event in Event.objects.filter(object_type=kind, object_id=pk).order_by("id")
+    ]
+    rows = (
+        operation.status,
+        operation.decided_by_id,
+        operation.note,
+        operation.decided_at is not None,
+        account.postpay_permission,
+        None if order is None else (order.status, order.approved_by_id, order.enqueued_at is not None),
+    )
     return rows, trail, events
 
 
@@ -103,17 +113,19 @@ def test_r15_r18_bulk_approval_writes_exactly_what_approving_one_by_one_writes(
         for operation in one_ops:
             manual_operation_approve(actor=manager_max, operation_id=operation.pk, note="known")
     with django_capture_on_commit_callbacks() as together:
-        done, refused = manual_operations_approve(actor=manager_max, operation_ids=[op.pk for op in bulk_ops],
-                                                  note="known")
+        done, refused = manual_operations_approve(
+            actor=manager_max, operation_ids=[op.pk for op in bulk_ops], note="known"
+        )
     assert [op.pk for op in done] == [op.pk for op in bulk_ops] and refused == []
-    for single, batched in zip(one_ops, bulk_ops):
+    for single, batched in zip(one_ops, bulk_ops, strict=True):
         assert _written(batched) == _written(single)
     assert _written(bulk_ops[0])[0][0] == OperationStatus.APPROVED
     # Handed to the broker after commit, once each: the 3 released orders in one message, and
     # every delivery.
     assert len(together) == 2
-    assert [callback.items for callback in together if getattr(callback, "func", None) is enqueue_provisioning_many] \
-        == [[order.pk for order in bulk[:3]]]
+    assert [
+        callback.items for callback in together if getattr(callback, "func", None) is enqueue_provisioning_many
+    ] == [[order.pk for order in bulk[:3]]]
 
 
 def test_r36b_bulk_approval_in_advance_writes_exactly_what_one_by_one_writes(manager_max, subscribed_endpoint):
@@ -121,10 +133,11 @@ def test_r36b_bulk_approval_in_advance_writes_exactly_what_one_by_one_writes(man
     bulk = [AccountFactory(name=f"Bulk {i}") for i in range(3)]
     for account in one:
         manual_operation_approve_in_advance(actor=manager_max, account_id=account.pk, note="trusted")
-    done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=[a.pk for a in bulk],
-                                                         note="trusted")
+    done, refused = manual_operations_approve_in_advance(
+        actor=manager_max, account_ids=[a.pk for a in bulk], note="trusted"
+    )
     assert [account.pk for account in done] == [account.pk for account in bulk] and refused == []
-    for single, batched in zip(one, bulk):
+    for single, batched in zip(one, bulk, strict=True):
         single_op = ManualOperation.objects.get(account=single)
         batched_op = ManualOperation.objects.get(account=batched)
         assert _written(batched_op) == _written(single_op)
@@ -139,8 +152,10 @@ def test_r14_r18_bulk_approval_refuses_per_item_and_a_refused_item_changes_nothi
     before = _written(decided)
     done, refused = manual_operations_approve(actor=manager_max, operation_ids=[first.pk, decided.pk, 10**9, last.pk])
     assert [op.pk for op in done] == [first.pk, last.pk]
-    assert [(pk, error.code) for pk, error in refused] == [(decided.pk, "operation_already_decided"),
-                                                           (10**9, "not_found")]
+    assert [(pk, error.code) for pk, error in refused] == [
+        (decided.pk, "operation_already_decided"),
+        (10**9, "not_found"),
+    ]
     assert "declined by max" in refused[0][1].detail
     assert _written(decided) == before  # R14: the decline stands, nothing added
     assert ManualOperation.objects.get(pk=last.pk).status == OperationStatus.APPROVED
@@ -157,8 +172,11 @@ def test_r36b_bulk_approval_in_advance_refuses_per_account_by_reason(manual_mode
     done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=ids)
     assert done == []
     assert [(pk, error.code) for pk, error in refused] == [
-        (approved.pk, "postpay_review_not_needed"), (under_review.pk, "postpay_under_review"),
-        (declined_order.account_id, "postpay_declined"), (10**9, "not_found")]
+        (approved.pk, "postpay_review_not_needed"),
+        (under_review.pk, "postpay_under_review"),
+        (declined_order.account_id, "postpay_declined"),
+        (10**9, "not_found"),
+    ]
     assert snapshot() == before  # nothing written for a refused account
     done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=[fresh.pk] + ids)
     assert [account.pk for account in done] == [fresh.pk] and len(refused) == 4
@@ -189,11 +207,13 @@ def test_bulk_approval_statements_do_not_grow_with_the_number_of_items(
     few = [order.manual_operation.pk for order in _held(postpaid_plan, 4, "few")]
     many = [order.manual_operation.pk for order in _held(postpaid_plan, 20, "many")]
     assert statements(lambda: manual_operations_approve(actor=manager_max, operation_ids=few)) == statements(
-        lambda: manual_operations_approve(actor=manager_max, operation_ids=many))
+        lambda: manual_operations_approve(actor=manager_max, operation_ids=many)
+    )
     few = [AccountFactory(name=f"Few {i}").pk for i in range(4)]
     many = [AccountFactory(name=f"Many {i}").pk for i in range(20)]
     assert statements(lambda: manual_operations_approve_in_advance(actor=manager_max, account_ids=few)) == statements(
-        lambda: manual_operations_approve_in_advance(actor=manager_max, account_ids=many))
+        lambda: manual_operations_approve_in_advance(actor=manager_max, account_ids=many)
+    )
 
 
 @pytest.mark.postgres

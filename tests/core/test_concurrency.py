@@ -14,9 +14,7 @@ from tests.factories import ManagerFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_r12_twenty_simultaneous_first_orders_hold_one_and_refuse_nineteen(
-    manual_mode, customer_alice, postpaid_plan
-):
+def test_r12_twenty_simultaneous_first_orders_hold_one_and_refuse_nineteen(manual_mode, customer_alice, postpaid_plan):
     outcomes = run_together(20, lambda i: place(customer_alice, postpaid_plan).status)
     assert sorted(outcomes) == [("ok", OrderStatus.WAITING_FOR_APPROVAL)] + [("refused", "postpay_under_review")] * 19
     assert Order.objects.count() == 1
@@ -36,9 +34,16 @@ def test_r14_ten_simultaneous_approvals_decide_once(manual_mode, customer_alice,
 def test_r14_approve_and_decline_at_once_exactly_one_wins(manual_mode, customer_alice, postpaid_plan):
     operation = place(customer_alice, postpaid_plan).manual_operation
     a, b = ManagerFactory(username="ann"), ManagerFactory(username="ben")
-    outcomes = run_together(2, lambda i: (
-        manual_operation_approve(actor=a, operation_id=operation.pk) if i == 0
-        else manual_operation_decline(actor=b, operation_id=operation.pk, reason="other")).status)
+    outcomes = run_together(
+        2,
+        lambda i: (
+            (
+                manual_operation_approve(actor=a, operation_id=operation.pk)
+                if i == 0
+                else manual_operation_decline(actor=b, operation_id=operation.pk, reason="other")
+            ).status
+        ),
+    )
     assert sorted(o[0] for o in outcomes) == ["ok", "refused"]
     operation.refresh_from_db()
     order = Order.objects.get()
@@ -74,7 +79,9 @@ def test_r23_simultaneous_renewals_open_one_order(customer_alice, postpaid_plan,
     order = place(customer_alice, postpaid_plan)
     order_provision(order_id=order.pk)
     subscription = Subscription.objects.get()
-    outcomes = run_together(10, lambda i: subscription_renew(actor=customer_alice, subscription_id=subscription.pk).type)
+    outcomes = run_together(
+        10, lambda i: subscription_renew(actor=customer_alice, subscription_id=subscription.pk).type
+    )
     assert sorted(outcomes) == [("ok", "renewal")] + [("refused", "order_in_progress")] * 9
     assert Order.objects.filter(type="renewal").count() == 1
 
@@ -85,7 +92,9 @@ def test_r23_renewals_interleaved_with_provisioning_never_deadlock(customer_alic
     locked through select_related once deadlocked them."""
     order = place(customer_alice, postpaid_plan)
     subscription = Subscription.objects.get(origin_order=order)
-    outcomes = run_together(10, lambda i: subscription_renew(actor=customer_alice, subscription_id=subscription.pk).type)
+    outcomes = run_together(
+        10, lambda i: subscription_renew(actor=customer_alice, subscription_id=subscription.pk).type
+    )
     assert {kind for kind, _ in outcomes} <= {"ok", "refused"}, outcomes
     assert {value for kind, value in outcomes if kind == "refused"} <= {"order_in_progress"}
     renewed = sum(1 for kind, _ in outcomes if kind == "ok")

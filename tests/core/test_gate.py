@@ -131,18 +131,14 @@ def test_r5_operator_orders_obey_the_same_gate(manual_mode, staff_sam, alice_acc
     assert order.created_by == staff_sam
 
 
-def test_r13_automatic_mode_lets_a_declined_account_order(
-    manual_mode, customer_alice, manager_max, postpaid_plan
-):
+def test_r13_automatic_mode_lets_a_declined_account_order(manual_mode, customer_alice, manager_max, postpaid_plan):
     _declined_account(customer_alice, manager_max, postpaid_plan)
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="automatic")
     order = place(customer_alice, postpaid_plan)
     assert order.status == OrderStatus.PROVISIONING
 
 
-def test_r4_r13_changing_mode_keeps_statuses_and_held_orders(
-    manual_mode, customer_alice, manager_max, postpaid_plan
-):
+def test_r4_r13_changing_mode_keeps_statuses_and_held_orders(manual_mode, customer_alice, manager_max, postpaid_plan):
     held = place(customer_alice, postpaid_plan)
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="automatic")
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="manual")
@@ -151,7 +147,11 @@ def test_r4_r13_changing_mode_keeps_statuses_and_held_orders(
     assert held.status == OrderStatus.WAITING_FOR_APPROVAL
     assert Account.objects.get(pk=customer_alice.account_id).postpay_permission == PostpayPermission.UNDER_REVIEW
     assert ManualOperation.objects.get().status == OperationStatus.APPROVAL_REQUIRED
-    assert not AuditLogEntry.objects.filter(object_type="account", to_value="none").exclude(reason="account created").exists()
+    assert (
+        not AuditLogEntry.objects.filter(object_type="account", to_value="none")
+        .exclude(reason="account created")
+        .exists()
+    )
 
 
 def test_r21_postpaid_goes_to_provisioning_prepaid_commercial_waits_for_payment(
@@ -180,9 +180,8 @@ def test_r20_order_records_type_price_placer_and_approver(
 def test_r5_renewal_and_switch_are_gated_too(manual_mode, staff_sam, manager_max, postpaid_plan, prepaid_plan):
     """An account that got a subscription in automatic mode (status none) is held on renewal."""
     from settings_app.services import postpay_settings_update as update
-    from subscriptions.services import subscription_renew, subscription_switch
-
     from subscriptions.models import Subscription
+    from subscriptions.services import subscription_renew, subscription_switch
 
     update(actor=manager_max, postpaid_permission_mode="automatic")
     customer = CustomerFactory(account=AccountFactory())

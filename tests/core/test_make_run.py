@@ -34,14 +34,30 @@ def _runs_with(pid, tmp_path):
 
 def test_make_run_serves_and_provisions_on_the_embedded_default(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
-                        "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(PORT=str(port), POSTPAY_VAR_DIR=str(tmp_path / "var"), DJANGO_SUPERUSER_USERNAME="root",
-               DJANGO_SUPERUSER_PASSWORD="root-pass-123", PROVISIONING_SWEEP_INTERVAL_SECONDS="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "DJANGO_SECRET_KEY",
+            "DJANGO_DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    env.update(
+        PORT=str(port),
+        POSTPAY_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_SUPERUSER_USERNAME="root",
+        DJANGO_SUPERUSER_PASSWORD="root-pass-123",
+        PROVISIONING_SWEEP_INTERVAL_SECONDS="1",
+    )
     log = open(tmp_path / "run.log", "w")
-    proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         status = None
@@ -55,8 +71,10 @@ def test_make_run_serves_and_provisions_on_the_embedded_default(tmp_path):
 
         db = tmp_path / "var" / "db.sqlite3"
         assert db.exists()
-        query = ("SELECT o.status FROM subscriptions_order o JOIN accounts_account a ON a.id = o.account_id "
-                 "JOIN subscriptions_plan p ON p.id = o.plan_id WHERE a.name = 'Initech' AND p.name = 'Cloud Flex'")
+        query = (
+            "SELECT o.status FROM subscriptions_order o JOIN accounts_account a ON a.id = o.account_id "
+            "JOIN subscriptions_plan p ON p.id = o.plan_id WHERE a.name = 'Initech' AND p.name = 'Cloud Flex'"
+        )
         completed = False
         while time.monotonic() < deadline and not completed:
             with sqlite3.connect(db, timeout=5) as conn:

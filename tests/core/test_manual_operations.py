@@ -53,13 +53,21 @@ def test_r16_decline_fails_the_order_and_tells_the_customer_nothing(
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        manual_operation_decline(actor=manager_max, operation_id=held.manual_operation.pk,
-                                 reason="fraud_suspected", note="mismatching address")
+        manual_operation_decline(
+            actor=manager_max,
+            operation_id=held.manual_operation.pk,
+            reason="fraud_suspected",
+            note="mismatching address",
+        )
     held.refresh_from_db()
     assert held.status == OrderStatus.PROVISIONING_FAILED
     assert held.failure_reason == "postpay_declined"
     operation = ManualOperation.objects.get()
-    assert (operation.status, operation.reason, operation.note) == ("declined", "fraud_suspected", "mismatching address")
+    assert (operation.status, operation.reason, operation.note) == (
+        "declined",
+        "fraud_suspected",
+        "mismatching address",
+    )
     assert Account.objects.get(pk=held.account_id).postpay_permission == PostpayPermission.DECLINED
     customer_addresses = {"alice@alice.example", "billing@alice.example"}
     assert not [m for m in mail.outbox if customer_addresses & set(m.to)]
@@ -149,9 +157,7 @@ def test_r19_managers_are_emailed_when_an_operation_is_created(
     assert "Approval required" in mail.outbox[0].subject
 
 
-def test_r19_customer_is_emailed_when_the_order_completes(
-    held, manager_max, django_capture_on_commit_callbacks
-):
+def test_r19_customer_is_emailed_when_the_order_completes(held, manager_max, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         manual_operation_approve(actor=manager_max, operation_id=held.manual_operation.pk)

@@ -74,8 +74,9 @@ class OrderHistories(RuleBasedStateMachine):
         self.manager = ManagerFactory(username="tally-manager")
         postpay_settings_update(actor=None, postpaid_permission_mode="manual", trial_requires_approval=False)
         self.plans = [PlanFactory(name=n, billing_model=m, price=p, trial_days=t) for n, m, p, t in PLANS]
-        self.customers = [CustomerFactory(username=f"tally{i}", account=AccountFactory(name=f"Tally {i}"))
-                          for i in range(3)]
+        self.customers = [
+            CustomerFactory(username=f"tally{i}", account=AccountFactory(name=f"Tally {i}")) for i in range(3)
+        ]
 
     def act(self, action, run_on_commit=True):
         """A service call as a request makes it: refused ones leave nothing; provisioning
@@ -96,12 +97,20 @@ class OrderHistories(RuleBasedStateMachine):
 
     # --- customers ------------------------------------------------------------------------
 
-    @rule(customer=st.integers(0, 2), plan=st.integers(0, len(PLANS) - 1),
-          period=st.sampled_from(["trial", "commercial"]), run_on_commit=st.booleans())
+    @rule(
+        customer=st.integers(0, 2),
+        plan=st.integers(0, len(PLANS) - 1),
+        period=st.sampled_from(["trial", "commercial"]),
+        run_on_commit=st.booleans(),
+    )
     def place(self, customer, plan, period, run_on_commit):
         customer = self.customers[customer]
-        self.act(lambda: order_place(actor=customer, account_id=customer.account_id, plan_id=self.plans[plan].pk,
-                                     period=period), run_on_commit)
+        self.act(
+            lambda: order_place(
+                actor=customer, account_id=customer.account_id, plan_id=self.plans[plan].pk, period=period
+            ),
+            run_on_commit,
+        )
 
     @rule(index=INDEX, run_on_commit=st.booleans())
     def renew(self, index, run_on_commit):
@@ -117,8 +126,11 @@ class OrderHistories(RuleBasedStateMachine):
 
         subscription = self.nth(Subscription.objects.all(), index)
         if subscription is not None:
-            self.act(lambda: subscription_switch(actor=self.manager, subscription_id=subscription,
-                                                 plan_id=self.plans[plan].pk))
+            self.act(
+                lambda: subscription_switch(
+                    actor=self.manager, subscription_id=subscription, plan_id=self.plans[plan].pk
+                )
+            )
 
     @rule(index=INDEX)
     def cancel(self, index):
@@ -142,8 +154,7 @@ class OrderHistories(RuleBasedStateMachine):
         if approve:
             self.act(lambda: manual_operation_approve(actor=self.manager, operation_id=operation), run_on_commit)
         else:
-            self.act(lambda: manual_operation_decline(actor=self.manager, operation_id=operation,
-                                                      reason="credit_risk"))
+            self.act(lambda: manual_operation_decline(actor=self.manager, operation_id=operation, reason="credit_risk"))
 
     @rule(run_on_commit=st.booleans())
     def approve_all_in_bulk(self, run_on_commit):
@@ -182,8 +193,9 @@ class OrderHistories(RuleBasedStateMachine):
         order = self.nth_order(index)
         if order is not None:
             with connection.cursor() as cursor:
-                cursor.execute("UPDATE subscriptions_order SET status = %s WHERE id = %s",
-                               [OrderStatus.CANCELLED, order])
+                cursor.execute(
+                    "UPDATE subscriptions_order SET status = %s WHERE id = %s", [OrderStatus.CANCELLED, order]
+                )
 
     @rule(index=INDEX)
     def delete(self, index):
@@ -224,7 +236,10 @@ def test_generated_histories_keep_every_status_count_exact():
     run_state_machine_as_test(
         OrderHistories,
         settings=settings(
-            max_examples=20, stateful_step_count=25, deadline=None, database=None,
+            max_examples=20,
+            stateful_step_count=25,
+            deadline=None,
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
@@ -235,8 +250,11 @@ def _held_and_released(manager, plan, n):
     with TestCase.captureOnCommitCallbacks(execute=True):
         for customer in customers:
             order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period="commercial")
-        operations = list(ManualOperation.objects.filter(status=OperationStatus.APPROVAL_REQUIRED)
-                          .order_by("pk").values_list("pk", flat=True))
+        operations = list(
+            ManualOperation.objects.filter(status=OperationStatus.APPROVAL_REQUIRED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         manual_operation_approve(actor=manager, operation_id=operations[0])
         manual_operation_decline(actor=manager, operation_id=operations[1], reason="credit_risk")
     return customers
@@ -267,7 +285,9 @@ def test_the_api_count_is_exact_without_counting_the_orders(manual_mode, postpai
     with CaptureQueriesContext(connection) as queries:
         listed = staff.get("/api/v1/orders/", {"status": OrderStatus.WAITING_FOR_APPROVAL}).json()
     assert listed["count"] == Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count() == 2
-    assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and "subscriptions_order\"" in q["sql"]]
+    assert not [
+        q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and 'subscriptions_order"' in q["sql"]
+    ]
     assert staff.get("/api/v1/orders/").json()["count"] == Order.objects.count() == 4
     assert staff.get("/api/v1/orders/", {"status": OrderStatus.PROVISIONING_FAILED}).json()["count"] == 1
 
@@ -308,16 +328,20 @@ def test_concurrent_writers_and_folds_keep_the_counts_exact(postpaid_plan, prepa
             return "folded"
         customer = customers[i]
         for _ in range(3):
-            order = order_place(actor=customer, account_id=customer.account_id, plan_id=prepaid_plan.pk,
-                                period="commercial")
+            order = order_place(
+                actor=customer, account_id=customer.account_id, plan_id=prepaid_plan.pk, period="commercial"
+            )
             order_pay(actor=manager, order_id=order.pk)
         return "placed"
 
     outcomes = run_together(len(customers) + 2, action)
     assert Counter(outcomes) == {("ok", "placed"): 18, ("ok", "folded"): 2}
     assert_tally_exact(manager)
-    assert order_count(user=manager, status=OrderStatus.PROVISIONING) + order_count(
-        user=manager, status=OrderStatus.COMPLETED) == 54
+    assert (
+        order_count(user=manager, status=OrderStatus.PROVISIONING)
+        + order_count(user=manager, status=OrderStatus.COMPLETED)
+        == 54
+    )
     order_tally_compact()
     assert OrderTally.objects.count() <= len(OrderStatus.values)
     assert_tally_exact(manager)
@@ -330,9 +354,23 @@ def test_order_tally_on_sqlite(tmp_path):
     (``tests/core/sqlite_only.py``)."""
     env = {**os.environ, "POSTPAY_TEST_DB": "sqlite"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not postgres",
-         "tests/core/test_order_tally.py", "tests/core/sqlite_only.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not postgres",
+            "tests/core/test_order_tally.py",
+            "tests/core/sqlite_only.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-2000:]

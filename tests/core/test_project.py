@@ -35,9 +35,8 @@ def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_covers_every_status():
-    from accounts.models import Account
+    from accounts.models import Account, User
     from manual_operations.groups import DECIDE_PERMISSION
-    from accounts.models import User
     from subscriptions.models import Order, Plan
 
     call_command("seed_demo")
@@ -45,7 +44,11 @@ def test_seed_demo_is_idempotent_and_covers_every_status():
     call_command("seed_demo")
     assert (Account.objects.count(), Order.objects.count(), Plan.objects.count(), User.objects.count()) == snapshot
     assert set(Account.objects.values_list("postpay_permission", flat=True)) == {
-        "none", "under_review", "approved", "declined"}
+        "none",
+        "under_review",
+        "approved",
+        "declined",
+    }
     assert User.objects.get(username="manager").has_perm(DECIDE_PERMISSION)
     assert not User.objects.get(username="operator").has_perm(DECIDE_PERMISSION)
     assert set(Plan.objects.values_list("billing_model", flat=True)) == {"prepay", "postpay"}
@@ -70,13 +73,23 @@ def test_docker_compose_passes_composes_own_validator():
 
     binary = Path(compose.__file__).parent / "docker-compose"
     env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 50}
-    result = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, cwd=ROOT, env=env)
+    result = subprocess.run(
+        [str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     # The secret key is required: without it the file does not validate.
     env.pop("DJANGO_SECRET_KEY")
-    missing = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                             capture_output=True, text=True, cwd=ROOT, env=env)
+    missing = subprocess.run(
+        [str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert missing.returncode != 0
 
 
@@ -96,9 +109,11 @@ def test_docker_compose_has_the_scale_out_services_and_variables():
 def test_nothing_reads_the_shared_folder():
     tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
     offenders = [
-        path for path in tracked
+        path
+        for path in tracked
         if path.endswith((".py", "Makefile", ".ini", ".yml", ".sh")) or path.startswith(("bin/", ".ci/"))
-        if os.path.isfile(ROOT / path) and "../shared" in (ROOT / path).read_text(errors="ignore")
+        if os.path.isfile(ROOT / path)
+        and "../shared" in (ROOT / path).read_text(errors="ignore")
         and path != "tests/core/test_project.py"
     ]
     assert offenders == []

@@ -5,7 +5,8 @@ the same steps — orders of every plan and period, renewals, switches, payments
 cancellations, the mode and the trial gating switched back and forth. As soon as both have an
 operation open (a held `new`, `renewal` or `switch`, with or without trial gating), a manager
 declines one twin; the other stays under review, and the steps go on. (Before the decision
-the twins are indistinguishable by construction, so declining at once loses no history.) Every step's answer must be the same for both twins, and
+the twins are indistinguishable by construction, so declining at once loses no history.)
+Every step's answer must be the same for both twins, and
 after the decline so must everything either customer can reach: every API operation of the
 schema with each of their ids, every portal page reachable from ``/portal/``, every portal
 form with each of its choices, and the e-mails sent to them (``tests/support/differential.py``).
@@ -68,9 +69,7 @@ class TwinHistories(RuleBasedStateMachine):
                 except DomainError as refusal:
                     answer = f"refused {refusal.code}"
             answers.append(normalise(str(answer), twin))
-        assert answers[0] == answers[1], (
-            "the twins were answered differently:\n" + "\n---\n".join(answers)
-        )
+        assert answers[0] == answers[1], "the twins were answered differently:\n" + "\n---\n".join(answers)
         self._decline_once_open()
 
     @staticmethod
@@ -84,8 +83,9 @@ class TwinHistories(RuleBasedStateMachine):
     # --- the customers' steps -------------------------------------------------------------------
 
     @initialize(
-        purchases=st.lists(st.tuples(st.integers(0, len(PLANS) - 1), st.sampled_from(["trial", "commercial"])),
-                           max_size=3),
+        purchases=st.lists(
+            st.tuples(st.integers(0, len(PLANS) - 1), st.sampled_from(["trial", "commercial"])), max_size=3
+        ),
         manual=st.sampled_from([True, True, True, False]),  # mostly Manually: that is where holds are
         trial_gating=st.booleans(),
     )
@@ -93,13 +93,19 @@ class TwinHistories(RuleBasedStateMachine):
         """What the twins bought before the reseller switched to Manually (or not)."""
         for plan, period in purchases:
             self.order(plan, period)
-        postpay_settings_update(actor=self.manager, postpaid_permission_mode="manual" if manual else "automatic",
-                                trial_requires_approval=trial_gating)
+        postpay_settings_update(
+            actor=self.manager,
+            postpaid_permission_mode="manual" if manual else "automatic",
+            trial_requires_approval=trial_gating,
+        )
 
     @rule(plan=st.integers(0, len(PLANS) - 1), period=st.sampled_from(["trial", "commercial"]))
     def order(self, plan, period):
-        self.both(lambda twin: self._api(twin.api.post(
-            "/api/v1/orders/", {"plan": self.plans[plan].pk, "period": period}, format="json")))
+        self.both(
+            lambda twin: self._api(
+                twin.api.post("/api/v1/orders/", {"plan": self.plans[plan].pk, "period": period}, format="json")
+            )
+        )
 
     @rule(index=SMALL_INDEX)
     def renew(self, index):
@@ -117,8 +123,11 @@ class TwinHistories(RuleBasedStateMachine):
             subscription = self._nth(twin.subscriptions(), index)
             if subscription is None:
                 return "no subscription"
-            return self._api(twin.api.post(f"/api/v1/subscriptions/{subscription}/switch/",
-                                           {"plan": self.plans[plan].pk}, format="json"))
+            return self._api(
+                twin.api.post(
+                    f"/api/v1/subscriptions/{subscription}/switch/", {"plan": self.plans[plan].pk}, format="json"
+                )
+            )
 
         self.both(act)
 
@@ -168,8 +177,12 @@ class TwinHistories(RuleBasedStateMachine):
         if open_operations[0] is None:
             return
         with TestCase.captureOnCommitCallbacks(execute=True):
-            manual_operation_decline(actor=self.manager, operation_id=open_operations[0].pk,
-                                     reason="credit_risk", note="internal: unpaid invoices")
+            manual_operation_decline(
+                actor=self.manager,
+                operation_id=open_operations[0].pk,
+                reason="credit_risk",
+                note="internal: unpaid invoices",
+            )
         self.decided = True
 
     # --- the property --------------------------------------------------------------------------
@@ -201,7 +214,10 @@ def test_r32_generated_histories_declined_and_under_review_read_the_same_everywh
     run_state_machine_as_test(
         TwinHistories,
         settings=settings(
-            max_examples=15, stateful_step_count=10, deadline=None, database=None,
+            max_examples=15,
+            stateful_step_count=10,
+            deadline=None,
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
@@ -211,21 +227,41 @@ def test_r32_generated_histories_declined_and_under_review_read_the_same_everywh
 # renewal or switch; a trial held by R2; a review asked in advance, R36a), then steps after
 # the decline.
 SEEDED = {
-    "held new": [("order", {"plan": 0, "period": "trial"}), ("switch_the_mode", {"manual": True}),
-                 ("order", {"plan": 1, "period": "commercial"})],
-    "held renewal": [("order", {"plan": 0, "period": "commercial"}), ("switch_the_mode", {"manual": True}),
-                     ("renew", {"index": 0})],
-    "held switch": [("order", {"plan": 2, "period": "trial"}), ("switch_the_mode", {"manual": True}),
-                    ("switch", {"index": 0, "plan": 1})],
-    "asked in advance (R36a)": [("order", {"plan": 0, "period": "commercial"}),
-                                ("switch_the_mode", {"manual": True}),
-                                ("ask_for_postpaid_ordering_in_advance", {"through_the_portal": True})],
-    "held trial (R2)": [("order", {"plan": 2, "period": "commercial"}), ("switch_the_mode", {"manual": True}),
-                        ("switch_trial_gating", {"on": True}), ("order", {"plan": 0, "period": "trial"})],
+    "held new": [
+        ("order", {"plan": 0, "period": "trial"}),
+        ("switch_the_mode", {"manual": True}),
+        ("order", {"plan": 1, "period": "commercial"}),
+    ],
+    "held renewal": [
+        ("order", {"plan": 0, "period": "commercial"}),
+        ("switch_the_mode", {"manual": True}),
+        ("renew", {"index": 0}),
+    ],
+    "held switch": [
+        ("order", {"plan": 2, "period": "trial"}),
+        ("switch_the_mode", {"manual": True}),
+        ("switch", {"index": 0, "plan": 1}),
+    ],
+    "asked in advance (R36a)": [
+        ("order", {"plan": 0, "period": "commercial"}),
+        ("switch_the_mode", {"manual": True}),
+        ("ask_for_postpaid_ordering_in_advance", {"through_the_portal": True}),
+    ],
+    "held trial (R2)": [
+        ("order", {"plan": 2, "period": "commercial"}),
+        ("switch_the_mode", {"manual": True}),
+        ("switch_trial_gating", {"on": True}),
+        ("order", {"plan": 0, "period": "trial"}),
+    ],
 }
-AFTER_THE_DECLINE = [("renew", {"index": 0}), ("switch", {"index": 0, "plan": 2}),
-                     ("switch_the_mode", {"manual": False}), ("renew", {"index": 0}),
-                     ("order", {"plan": 1, "period": "commercial"}), ("cancel", {"index": 1})]
+AFTER_THE_DECLINE = [
+    ("renew", {"index": 0}),
+    ("switch", {"index": 0, "plan": 2}),
+    ("switch_the_mode", {"manual": False}),
+    ("renew", {"index": 0}),
+    ("order", {"plan": 1, "period": "commercial"}),
+    ("cancel", {"index": 1}),
+]
 
 
 @pytest.mark.parametrize("history", SEEDED)

@@ -34,11 +34,14 @@ def permission(account):
 
 
 def trail(object_type, object_id):
-    return [(e.from_value, e.to_value, e.actor_label)
-            for e in AuditLogEntry.objects.filter(object_type=object_type, object_id=object_id).order_by("id")]
+    return [
+        (e.from_value, e.to_value, e.actor_label)
+        for e in AuditLogEntry.objects.filter(object_type=object_type, object_id=object_id).order_by("id")
+    ]
 
 
 # --- R36a: a customer asks in advance ---------------------------------------------------------
+
 
 def test_r36a_asking_in_advance_puts_the_account_under_review_with_an_operation_and_no_order(
     manual_mode, customer_alice, manager_max, django_capture_on_commit_callbacks
@@ -50,7 +53,11 @@ def test_r36a_asking_in_advance_puts_the_account_under_review_with_an_operation_
     assert permission(account) == PostpayPermission.UNDER_REVIEW
     operation = ManualOperation.objects.get(account=account)
     assert (operation.status, operation.order, operation.origin, operation.requested_by) == (
-        OperationStatus.APPROVAL_REQUIRED, None, OperationOrigin.ASKED_IN_ADVANCE, customer_alice)
+        OperationStatus.APPROVAL_REQUIRED,
+        None,
+        OperationOrigin.ASKED_IN_ADVANCE,
+        customer_alice,
+    )
     assert "asked in advance by alice" in operation.description
     assert Order.objects.count() == 0
     assert trail("account", account.pk)[-1] == ("none", "under_review", "alice")  # R29
@@ -59,12 +66,15 @@ def test_r36a_asking_in_advance_puts_the_account_under_review_with_an_operation_
     assert len(notice) == 1 and "asked for postpaid ordering" in notice[0].subject
 
 
-@pytest.mark.parametrize("setup, code", [
-    ("automatic", "postpay_review_not_needed"),
-    ("approved", "postpay_review_not_needed"),
-    ("under_review", "postpay_under_review"),
-    ("declined", "postpay_under_review"),  # R6: a decline reads as under review
-])
+@pytest.mark.parametrize(
+    "setup, code",
+    [
+        ("automatic", "postpay_review_not_needed"),
+        ("approved", "postpay_review_not_needed"),
+        ("under_review", "postpay_under_review"),
+        ("declined", "postpay_under_review"),  # R6: a decline reads as under review
+    ],
+)
 def test_r36a_asking_is_refused_with_its_code_and_changes_nothing(
     customer_alice, postpaid_plan, manager_max, setup, code
 ):
@@ -77,16 +87,22 @@ def test_r36a_asking_is_refused_with_its_code_and_changes_nothing(
         if setup == "declined":
             manual_operation_decline(actor=manager_max, operation_id=held.manual_operation.pk, reason="other")
     before = (snapshot(), AuditLogEntry.objects.count())
-    assert refusal(lambda: manual_operation_ask_in_advance(
-        actor=customer_alice, account_id=customer_alice.account_id)) == code
+    assert (
+        refusal(lambda: manual_operation_ask_in_advance(actor=customer_alice, account_id=customer_alice.account_id))
+        == code
+    )
     assert (snapshot(), AuditLogEntry.objects.count()) == before
 
 
 def test_r36a_only_the_accounts_own_customer_may_ask(manual_mode, customer_alice, outsider_oscar, staff_sam):
     before = snapshot()
     for actor in (outsider_oscar, staff_sam):
-        assert refusal(lambda: manual_operation_ask_in_advance(
-            actor=actor, account_id=customer_alice.account_id)) == "permission_denied"
+        assert (
+            refusal(
+                lambda actor=actor: manual_operation_ask_in_advance(actor=actor, account_id=customer_alice.account_id)
+            )
+            == "permission_denied"
+        )
     assert snapshot() == before
 
 
@@ -117,6 +133,7 @@ def test_r36a_r16_declining_a_review_asked_in_advance_declines_the_account_and_f
 
 # --- R36b: a manager approves in advance ------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["automatic", "manual"])
 def test_r36b_approving_in_advance_approves_the_account_with_an_approved_operation_and_no_order(
     customer_alice, manager_max, mode, django_capture_on_commit_callbacks
@@ -124,29 +141,37 @@ def test_r36b_approving_in_advance_approves_the_account_with_an_approved_operati
     postpay_settings_update(actor=None, postpaid_permission_mode=mode)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        manual_operation_approve_in_advance(actor=manager_max, account_id=customer_alice.account_id,
-                                            note="existing customer since 2019")
+        manual_operation_approve_in_advance(
+            actor=manager_max, account_id=customer_alice.account_id, note="existing customer since 2019"
+        )
     account = customer_alice.account
     assert permission(account) == PostpayPermission.APPROVED
     operation = ManualOperation.objects.get(account=account)
     assert (operation.status, operation.order, operation.origin, operation.decided_by, operation.note) == (
-        OperationStatus.APPROVED, None, OperationOrigin.APPROVED_IN_ADVANCE, manager_max,
-        "existing customer since 2019")
+        OperationStatus.APPROVED,
+        None,
+        OperationOrigin.APPROVED_IN_ADVANCE,
+        manager_max,
+        "existing customer since 2019",
+    )
     assert "approved in advance by max" in operation.description
-    assert trail("manual_operation", operation.pk) == [(None, "approval_required", "max"),
-                                                      ("approval_required", "approved", "max")]  # R29
+    assert trail("manual_operation", operation.pk) == [
+        (None, "approval_required", "max"),
+        ("approval_required", "approved", "max"),
+    ]  # R29
     assert trail("account", account.pk)[-1] == ("none", "approved", "max")
     assert mail.outbox == []  # already decided: nothing waits for a manager
 
 
-@pytest.mark.parametrize("setup, code", [
-    ("under_review", "postpay_under_review"),
-    ("declined", "postpay_declined"),
-    ("approved", "postpay_review_not_needed"),
-])
-def test_r36b_approving_in_advance_changes_only_none_accounts(
-    customer_alice, manager_max, postpaid_plan, setup, code
-):
+@pytest.mark.parametrize(
+    "setup, code",
+    [
+        ("under_review", "postpay_under_review"),
+        ("declined", "postpay_declined"),
+        ("approved", "postpay_review_not_needed"),
+    ],
+)
+def test_r36b_approving_in_advance_changes_only_none_accounts(customer_alice, manager_max, postpaid_plan, setup, code):
     postpay_settings_update(actor=None, postpaid_permission_mode="manual")
     if setup == "approved":
         manual_operation_approve_in_advance(actor=manager_max, account_id=customer_alice.account_id)
@@ -155,16 +180,24 @@ def test_r36b_approving_in_advance_changes_only_none_accounts(
         if setup == "declined":
             manual_operation_decline(actor=manager_max, operation_id=held.manual_operation.pk, reason="other")
     before = (snapshot(), AuditLogEntry.objects.count())
-    assert refusal(lambda: manual_operation_approve_in_advance(
-        actor=manager_max, account_id=customer_alice.account_id)) == code
+    assert (
+        refusal(lambda: manual_operation_approve_in_advance(actor=manager_max, account_id=customer_alice.account_id))
+        == code
+    )
     assert (snapshot(), AuditLogEntry.objects.count()) == before
 
 
 def test_r36b_only_a_manager_approves_in_advance(customer_alice, staff_sam):
     before = snapshot()
     for actor in (staff_sam, customer_alice):
-        assert refusal(lambda: manual_operation_approve_in_advance(
-            actor=actor, account_id=customer_alice.account_id)) == "permission_denied"
+        assert (
+            refusal(
+                lambda actor=actor: manual_operation_approve_in_advance(
+                    actor=actor, account_id=customer_alice.account_id
+                )
+            )
+            == "permission_denied"
+        )
     assert refusal(lambda: manual_operation_approve_in_advance(actor=None, account_id=1)) == "permission_denied"
     assert snapshot() == before
 
@@ -185,6 +218,7 @@ def test_r36b_r9_a_none_account_with_postpaid_subscriptions_approved_before_the_
 
 
 # --- R12 under concurrency -----------------------------------------------------------------------
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -214,14 +248,20 @@ def test_r34_r36_reviews_in_advance_publish_their_changes_as_events(manual_mode,
         action()
         return [(e.type, e.data) for e in Event.objects.exclude(id__in=seen).order_by("id")]
 
-    asked = new_events(lambda: manual_operation_ask_in_advance(actor=customer_alice,
-                                                               account_id=customer_alice.account_id))
+    asked = new_events(
+        lambda: manual_operation_ask_in_advance(actor=customer_alice, account_id=customer_alice.account_id)
+    )
     assert [(kind, data.get("from")) for kind, data in asked] == [
-        ("account.postpay_permission_changed", "none"), ("manual_operation.created", None)]
+        ("account.postpay_permission_changed", "none"),
+        ("manual_operation.created", None),
+    ]
     assert asked[1][1]["manual_operation"]["order"] is None
     other = AccountFactory(name="Other Co")
     approved = new_events(lambda: manual_operation_approve_in_advance(actor=manager_max, account_id=other.pk))
-    assert [kind for kind, _ in approved] == ["manual_operation.created", "manual_operation.decided",
-                                              "account.postpay_permission_changed"]
+    assert [kind for kind, _ in approved] == [
+        "manual_operation.created",
+        "manual_operation.decided",
+        "account.postpay_permission_changed",
+    ]
     assert approved[1][1]["manual_operation"]["decided_by"] == "max"
     assert approved[2][1]["account"]["postpay_permission"] == "approved"

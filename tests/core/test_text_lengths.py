@@ -88,7 +88,7 @@ def world(manual_mode):
     account = AccountFactory(name="Target")
     plan = PlanFactory(name=text_of_length(200), billing_model="postpay")
     operations = []
-    for name in ("To approve", "To decline"):
+    for _name in ("To approve", "To decline"):
         held_account = AccountFactory(name=text_of_length(200))
         customer = CustomerFactory(account=held_account)
         from subscriptions.services import order_place
@@ -98,8 +98,14 @@ def world(manual_mode):
     from events.services import webhook_endpoint_create
 
     endpoint = webhook_endpoint_create(actor=None, url=PUBLIC_URL, events=["*"])
-    return {"root": root, "manager": manager, "account": account, "plan": plan, "operations": operations,
-            "endpoint": endpoint}
+    return {
+        "root": root,
+        "manager": manager,
+        "account": account,
+        "plan": plan,
+        "operations": operations,
+        "endpoint": endpoint,
+    }
 
 
 def _client(user):
@@ -111,26 +117,57 @@ def _client(user):
 # (method, path) → (url(world), base body(world), the success status, as whom)
 API_CASES = {
     ("post", "/api/v1/auth/token/"): (lambda w: "/api/v1/auth/token/", lambda w: {}, 401, None),
-    ("post", "/api/v1/plans/"): (lambda w: "/api/v1/plans/", lambda w: {"billing_model": "postpay", "price": "1.00"},
-                                 201, "root"),
+    ("post", "/api/v1/plans/"): (
+        lambda w: "/api/v1/plans/",
+        lambda w: {"billing_model": "postpay", "price": "1.00"},
+        201,
+        "root",
+    ),
     ("post", "/api/v1/accounts/"): (lambda w: "/api/v1/accounts/", lambda w: {}, 201, "root"),
     ("patch", "/api/v1/accounts/{id}/"): (lambda w: f"/api/v1/accounts/{w['account'].pk}/", lambda w: {}, 200, "root"),
-    ("post", "/api/v1/accounts/{id}/users/"): (lambda w: f"/api/v1/accounts/{w['account'].pk}/users/",
-                                               lambda w: {}, 201, "root"),
+    ("post", "/api/v1/accounts/{id}/users/"): (
+        lambda w: f"/api/v1/accounts/{w['account'].pk}/users/",
+        lambda w: {},
+        201,
+        "root",
+    ),
     ("post", "/api/v1/accounts/{id}/approve-in-advance/"): (
-        lambda w: f"/api/v1/accounts/{w['account'].pk}/approve-in-advance/", lambda w: {}, 200, "root"),
+        lambda w: f"/api/v1/accounts/{w['account'].pk}/approve-in-advance/",
+        lambda w: {},
+        200,
+        "root",
+    ),
     ("post", "/api/v1/manual-operations/{id}/approve/"): (
-        lambda w: f"/api/v1/manual-operations/{w['operations'][0].pk}/approve/", lambda w: {}, 200, "root"),
-    ("post", "/api/v1/webhook-endpoints/"): (lambda w: "/api/v1/webhook-endpoints/", lambda w: {"events": ["*"]},
-                                             201, "root"),
-    ("patch", "/api/v1/webhook-endpoints/{id}/"): (lambda w: f"/api/v1/webhook-endpoints/{w['endpoint'].pk}/",
-                                                   lambda w: {}, 200, "root"),
+        lambda w: f"/api/v1/manual-operations/{w['operations'][0].pk}/approve/",
+        lambda w: {},
+        200,
+        "root",
+    ),
+    ("post", "/api/v1/webhook-endpoints/"): (
+        lambda w: "/api/v1/webhook-endpoints/",
+        lambda w: {"events": ["*"]},
+        201,
+        "root",
+    ),
+    ("patch", "/api/v1/webhook-endpoints/{id}/"): (
+        lambda w: f"/api/v1/webhook-endpoints/{w['endpoint'].pk}/",
+        lambda w: {},
+        200,
+        "root",
+    ),
     # An event id is a reference, not a text: one of the longest length names no event.
     ("post", "/api/v1/webhook-endpoints/{id}/replay/"): (
-        lambda w: f"/api/v1/webhook-endpoints/{w['endpoint'].pk}/replay/", lambda w: {}, 400, "root"),
+        lambda w: f"/api/v1/webhook-endpoints/{w['endpoint'].pk}/replay/",
+        lambda w: {},
+        400,
+        "root",
+    ),
     ("post", "/api/v1/manual-operations/{id}/decline/"): (
-        lambda w: f"/api/v1/manual-operations/{w['operations'][1].pk}/decline/", lambda w: {"reason": "other"},
-        200, "root"),
+        lambda w: f"/api/v1/manual-operations/{w['operations'][1].pk}/decline/",
+        lambda w: {"reason": "other"},
+        200,
+        "root",
+    ),
 }
 
 
@@ -153,8 +190,13 @@ def test_r31_the_longest_text_of_every_api_input_is_kept_and_one_more_is_400(wor
         response = getattr(client, method)(make_url(world), too_long, format="json")
         assert response.status_code == 400, (field, response.content[:300])
         assert field in response.json()["fields"], (field, response.json())
-    longest = {**make_body(world), **{field: text_of_length(limit, fmt or ("url" if field == "url" else None))
-                                      for field, (limit, fmt) in fields.items()}}
+    longest = {
+        **make_body(world),
+        **{
+            field: text_of_length(limit, fmt or ("url" if field == "url" else None))
+            for field, (limit, fmt) in fields.items()
+        },
+    }
     if operation == ("post", "/api/v1/accounts/"):
         longest["manager"] = world["manager"].username
     response = getattr(client, method)(make_url(world), longest, format="json")
@@ -177,20 +219,32 @@ def test_r31_the_services_keep_the_longest_text_and_refuse_one_more(world):
     from subscriptions.services import plan_create
 
     root = world["root"]
-    longest = dict(name=text_of_length(200), email=text_of_length(254, "email"), account_class=text_of_length(100),
-                   manager=world["manager"].username)
+    longest = dict(
+        name=text_of_length(200),
+        email=text_of_length(254, "email"),
+        account_class=text_of_length(100),
+        manager=world["manager"].username,
+    )
     account = account_create(actor=root, **longest)
     assert Account.objects.get(pk=account.pk).email == longest["email"]
-    for field, value in (("name", text_of_length(201)), ("email", text_of_length(255, "email")),
-                         ("account_class", text_of_length(101))):
+    for field, value in (
+        ("name", text_of_length(201)),
+        ("email", text_of_length(255, "email")),
+        ("account_class", text_of_length(101)),
+    ):
         with pytest.raises(InvalidInput) as refused:
             account_create(actor=root, **{**longest, field: value})
         assert field in refused.value.fields
     account_update(actor=root, account_id=account.pk, name=text_of_length(200), email=text_of_length(254, "email"))
     with pytest.raises(InvalidInput):
         account_update(actor=root, account_id=account.pk, email=text_of_length(255, "email"))
-    account_user_create(actor=root, account_id=account.pk, username=text_of_length(150),
-                        password="long-enough-pass-9" + "x" * 100, email=text_of_length(254, "email"))
+    account_user_create(
+        actor=root,
+        account_id=account.pk,
+        username=text_of_length(150),
+        password="long-enough-pass-9" + "x" * 100,
+        email=text_of_length(254, "email"),
+    )
     with pytest.raises(InvalidInput):
         account_user_create(actor=root, account_id=account.pk, username=text_of_length(151), password="long-pass-99")
     plan_create(actor=root, name=text_of_length(200), billing_model="prepay", price="1.00")
@@ -199,6 +253,7 @@ def test_r31_the_services_keep_the_longest_text_and_refuse_one_more(world):
 
 
 # --- the operator portal's forms ----------------------------------------------------------
+
 
 def _project_admin_forms():
     """Every form class the operator portal's modules define."""
@@ -232,17 +287,20 @@ def _admin_form_cases(world):
     return {
         AccountCreateForm: ("/admin/accounts/account/add/", {}),
         CustomerLoginForm: (f"/admin/accounts/account/{account.pk}/add-login/", {"password": "long-enough-pass-9"}),
-        PlanCreateForm: ("/admin/subscriptions/plan/add/", {"billing_model": "prepay", "price": "1.00",
-                                                            "trial_days": "0"}),
+        PlanCreateForm: (
+            "/admin/subscriptions/plan/add/",
+            {"billing_model": "prepay", "price": "1.00", "trial_days": "0"},
+        ),
         ApproveForm: (f"/admin/manual_operations/manualoperation/{approve.pk}/approve/", {}),
         DeclineForm: (f"/admin/manual_operations/manualoperation/{decline.pk}/decline/", {"reason": "other"}),
-        PostpaySettingsForm: ("/admin/settings_app/postpaysettings/1/change/",
-                              {"postpaid_permission_mode": "manual"}),
+        PostpaySettingsForm: ("/admin/settings_app/postpaysettings/1/change/", {"postpaid_permission_mode": "manual"}),
         # Saved: the answer is the page that shows the new secret once (200), not a redirect.
         EndpointForm: ("/admin/events/webhookendpoint/add/", {"events": ["*"]}, 200),
         EndpointChangeForm: (f"/admin/events/webhookendpoint/{endpoint.pk}/change/", {"events": ["*"]}),
-        ReplayForm: (f"/admin/events/webhookendpoint/{endpoint.pk}/replay/",
-                     {"after": Event.objects.order_by("id").values_list("id", flat=True).first()}),
+        ReplayForm: (
+            f"/admin/events/webhookendpoint/{endpoint.pk}/replay/",
+            {"after": Event.objects.order_by("id").values_list("id", flat=True).first()},
+        ),
     }
 
 
@@ -260,7 +318,11 @@ def test_r31_every_operator_form_takes_its_longest_text(world, client):
         form = form_class()
         texts = {}
         for name, field in form.fields.items():
-            if isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField) and name not in REFERENCES:
+            if (
+                isinstance(field, forms.CharField)
+                and not isinstance(field, forms.ChoiceField)
+                and name not in REFERENCES
+            ):
                 limit = field.max_length or _column_limit(form_class, name)
                 fmt = "email" if isinstance(field, forms.EmailField) else "url" if name == "url" else None
                 texts[name] = text_of_length(limit, fmt)
@@ -278,10 +340,17 @@ def test_r31_the_account_change_form_takes_the_longest_name_and_email(world, cli
     client.force_login(world["root"])
     account = world["account"]
     name, email = text_of_length(200), text_of_length(254, "email")
-    response = client.post(f"/admin/accounts/account/{account.pk}/change/", {
-        "name": name, "email": email,
-        "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0", "users-MIN_NUM_FORMS": "0", "users-MAX_NUM_FORMS": "0",
-    })
+    response = client.post(
+        f"/admin/accounts/account/{account.pk}/change/",
+        {
+            "name": name,
+            "email": email,
+            "users-TOTAL_FORMS": "0",
+            "users-INITIAL_FORMS": "0",
+            "users-MIN_NUM_FORMS": "0",
+            "users-MAX_NUM_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     account.refresh_from_db()
     assert (account.name, account.email) == (name, email)

@@ -47,7 +47,7 @@ def test_r15_approved_order_completes_through_a_worker_on_redis(
     worker = start_worker(broker_url=redis_broker)
     order = held_order(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
     assert Subscription.objects.filter(origin_order=order).count() == 1
     assert "subscriptions.provision_order" in worker.output()
 
@@ -59,7 +59,7 @@ def test_r15_approved_order_completes_through_a_worker_on_the_embedded_broker(
     worker = start_worker(broker_url=url, transport_options=options)
     order = held_order(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
     assert Subscription.objects.filter(origin_order=order).count() == 1
 
 
@@ -73,12 +73,14 @@ def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_mess
     from tests.factories import AccountFactory, CustomerFactory
 
     worker = start_worker(broker_url=redis_broker)
-    orders = [held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
-              for i in range(3)]
+    orders = [
+        held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
+        for i in range(3)
+    ]
     done, _ = manual_operations_approve(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
     assert len(done) == 3
     for order in orders:
-        wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+        wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
         assert Subscription.objects.filter(origin_order=order).count() == 1
     assert "subscriptions.enqueue_provisioning" in worker.output()
 
@@ -91,25 +93,33 @@ def test_r22_a_worker_killed_mid_provisioning_is_recovered_once(
         url, options = request.getfixturevalue("redis_broker"), None
     else:
         url, options = request.getfixturevalue("embedded_broker")
-    slow = start_worker(broker_url=url, transport_options=options, env={
-        **FAST_SWEEP,
-        "POSTPAY_PROVISIONER": "tests.support.provisioners.Slow",
-        "POSTPAY_TEST_PROVISION_SECONDS": "60",
-        "PROVISIONING_SWEEP_AFTER_SECONDS": "3600",  # this worker's sweep must not interfere
-    })
+    slow = start_worker(
+        broker_url=url,
+        transport_options=options,
+        env={
+            **FAST_SWEEP,
+            "POSTPAY_PROVISIONER": "tests.support.provisioners.Slow",
+            "POSTPAY_TEST_PROVISION_SECONDS": "60",
+            "PROVISIONING_SWEEP_AFTER_SECONDS": "3600",  # this worker's sweep must not interfere
+        },
+    )
     order = held_order(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    wait_for(lambda: order.attempts.filter(outcome=AttemptOutcome.RUNNING).exists(),
-             what="the first attempt to start", worker=slow)
+    wait_for(
+        lambda: order.attempts.filter(outcome=AttemptOutcome.RUNNING).exists(),
+        what="the first attempt to start",
+        worker=slow,
+    )
     slow.kill()  # SIGKILL while provisioning
     assert order_status(order) == OrderStatus.PROVISIONING
 
     rescuer = start_worker(broker_url=url, transport_options=options, beat=True, env=FAST_SWEEP)
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed after the sweep",
-             worker=rescuer)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed after the sweep", worker=rescuer)
     assert Subscription.objects.filter(origin_order=order).count() == 1
     assert list(order.attempts.values_list("outcome", flat=True)) == [
-        AttemptOutcome.ABANDONED, AttemptOutcome.SUCCEEDED]
+        AttemptOutcome.ABANDONED,
+        AttemptOutcome.SUCCEEDED,
+    ]
 
 
 @pytest.mark.redis
@@ -132,8 +142,12 @@ def test_r22_broker_down_at_approval_the_decision_commits_and_the_sweep_finishes
         assert order_status(order) == OrderStatus.PROVISIONING
 
         redis.start()  # same port: the worker and its beat reconnect
-        wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, timeout=90,
-                 what="completed after the broker came back", worker=worker)
+        wait_for(
+            lambda: order_status(order) == OrderStatus.COMPLETED,
+            timeout=90,
+            what="completed after the broker came back",
+            worker=worker,
+        )
         assert Subscription.objects.filter(origin_order=order).count() == 1
         assert "sweep re-enqueued" in worker.output()
     finally:

@@ -47,15 +47,15 @@ def admin_pages(endpoint, delivery, event):
 
 
 @pytest.mark.parametrize("persona", ["bare_staff_bea", "staff_sam", "manager_max"])
-def test_r34_webhook_admin_pages_are_refused_to_staff_without_the_webhook_permissions(
-    request, client, persona, flow
-):
+def test_r34_webhook_admin_pages_are_refused_to_staff_without_the_webhook_permissions(request, client, persona, flow):
     endpoint, _ = flow
     delivery = WebhookDelivery.objects.filter(endpoint=endpoint).first()
     client.force_login(request.getfixturevalue(persona))
     for url in admin_pages(endpoint, delivery, delivery.event):
         assert client.get(url).status_code == 403, url
-        assert client.post(url, {"after": delivery.event_id, "url": PUBLIC_URL, "events": ["*"]}).status_code == 403, url
+        assert client.post(url, {"after": delivery.event_id, "url": PUBLIC_URL, "events": ["*"]}).status_code == 403, (
+            url
+        )
     assert WebhookEndpoint.objects.get().secret == endpoint.secret
     assert WebhookEndpoint.objects.count() == 1
     assert b"Events and webhooks" not in client.get(reverse("admin:index")).content
@@ -71,15 +71,19 @@ def test_r34_webhook_managers_and_superusers_open_every_page(client, webhook_man
 
 
 def test_r34_admin_creates_an_endpoint_through_the_service_and_shows_the_secret_once(wes_client):
-    response = wes_client.post(reverse("admin:events_webhookendpoint_add"),
-                               {"url": PUBLIC_URL, "events": ["order.status_changed"], "description": "ERP"})
+    response = wes_client.post(
+        reverse("admin:events_webhookendpoint_add"),
+        {"url": PUBLIC_URL, "events": ["order.status_changed"], "description": "ERP"},
+    )
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.events == ["order.status_changed"]
     assert endpoint.secret in response.content.decode()
     assert "no-store" in response["Cache-Control"]
-    for url in (reverse("admin:events_webhookendpoint_changelist"),
-                reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])):
+    for url in (
+        reverse("admin:events_webhookendpoint_changelist"),
+        reverse("admin:events_webhookendpoint_change", args=[endpoint.pk]),
+    ):
         assert endpoint.secret not in wes_client.get(url).content.decode()
 
     rotated = wes_client.post(reverse("admin:events_webhookendpoint_rotate_secret", args=[endpoint.pk]))
@@ -92,20 +96,28 @@ def test_r34_admin_creates_an_endpoint_through_the_service_and_shows_the_secret_
 
 def test_r34_admin_refuses_a_private_url_through_the_service(wes_client, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
-    response = wes_client.post(reverse("admin:events_webhookendpoint_add"),
-                               {"url": "http://169.254.169.254/", "events": ["*"]})
+    response = wes_client.post(
+        reverse("admin:events_webhookendpoint_add"), {"url": "http://169.254.169.254/", "events": ["*"]}
+    )
     assert response.status_code == 200
     assert "private address" in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
     endpoint = webhook_endpoint_create(actor=None, url=PUBLIC_URL, events=["*"])
-    changed = wes_client.post(reverse("admin:events_webhookendpoint_change", args=[endpoint.pk]),
-                              {"url": "http://10.0.0.5/", "events": ["*"], "active": "on"})
+    changed = wes_client.post(
+        reverse("admin:events_webhookendpoint_change", args=[endpoint.pk]),
+        {"url": "http://10.0.0.5/", "events": ["*"], "active": "on"},
+    )
     assert "private address" in changed.content.decode()
     assert WebhookEndpoint.objects.get().url == PUBLIC_URL
-    wes_client.post(reverse("admin:events_webhookendpoint_change", args=[endpoint.pk]),
-                    {"url": PUBLIC_URL, "events": ["order.created"], "description": "orders"})
+    wes_client.post(
+        reverse("admin:events_webhookendpoint_change", args=[endpoint.pk]),
+        {"url": PUBLIC_URL, "events": ["order.created"], "description": "orders"},
+    )
     assert WebhookEndpoint.objects.values_list("events", "active", "description").get() == (
-        ["order.created"], False, "orders")
+        ["order.created"],
+        False,
+        "orders",
+    )
 
 
 def test_r34_admin_lists_an_endpoints_deliveries_by_status_and_event_type(wes_client, flow, receiver):
@@ -126,8 +138,11 @@ def test_r34_admin_redelivers_selected_deliveries_and_reports_them(wes_client, f
     for delivery in WebhookDelivery.objects.all():
         webhook_delivery_attempt(delivery_id=delivery.pk)
     ids = list(WebhookDelivery.objects.order_by("id").values_list("pk", flat=True))
-    response = wes_client.post(reverse("admin:events_webhookdelivery_changelist"),
-                               {"action": "redeliver_selected", "_selected_action": ids}, follow=True)
+    response = wes_client.post(
+        reverse("admin:events_webhookdelivery_changelist"),
+        {"action": "redeliver_selected", "_selected_action": ids},
+        follow=True,
+    )
     assert f"Queued {len(ids)} delivery(ies) to be sent again" in response.content.decode()
     assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {(DeliveryStatus.PENDING, 0)}
 

@@ -52,7 +52,7 @@ def test_r34_creating_an_endpoint_shows_its_secret_once(api, admin_ada):
     assert set(created) == ENDPOINT_KEYS | {"secret"}
     assert created["active"] is True and created["events"] == ["order.status_changed", "manual_operation.decided"]
     secret = created["secret"]
-    assert secret.startswith("whsec_") and len(base64.b64decode(secret[len("whsec_"):])) >= 24
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[len("whsec_") :])) >= 24
 
     for url in ("/api/v1/webhook-endpoints/", f"/api/v1/webhook-endpoints/{created['id']}/"):
         text = client.get(url).content.decode()
@@ -66,14 +66,17 @@ def test_r34_creating_an_endpoint_shows_its_secret_once(api, admin_ada):
     assert rotated.json()["secret"] not in client.get(f"/api/v1/webhook-endpoints/{created['id']}/").content.decode()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "ftp://hooks.example.com/"}, "url"),
-    ({"url": "not a url"}, "url"),
-    ({"url": "https://user:pass@hooks.example.com/"}, "url"),
-    ({"events": ["order.deleted"]}, "events"),
-    ({"events": []}, "events"),
-    ({"events": ["*", "order.created"]}, "events"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "ftp://hooks.example.com/"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "https://user:pass@hooks.example.com/"}, "url"),
+        ({"events": ["order.deleted"]}, "events"),
+        ({"events": []}, "events"),
+        ({"events": ["*", "order.created"]}, "events"),
+    ],
+)
 def test_r34_a_bad_url_or_event_type_is_invalid(api, admin_ada, body, field):
     response = create(api(admin_ada), **body)
     assert response.status_code == 400
@@ -81,11 +84,23 @@ def test_r34_a_bad_url_or_event_type_is_invalid(api, admin_ada, body, field):
     assert not WebhookEndpoint.objects.exists()
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8000/hooks", "http://localhost/hooks", "http://[::1]/hooks", "http://10.1.2.3/",
-    "http://192.168.0.10/", "http://172.16.5.4/", "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/",
-    "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/", "http://224.0.0.1/", "http://100.64.0.1/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "http://[::1]/hooks",
+        "http://10.1.2.3/",
+        "http://192.168.0.10/",
+        "http://172.16.5.4/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+        "http://100.64.0.1/",
+    ],
+)
 def test_r34_a_private_host_is_refused_unless_allowed(api, admin_ada, settings, url):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     client = api(admin_ada)
@@ -101,9 +116,7 @@ def test_r34_a_private_host_is_refused_unless_allowed(api, admin_ada, settings, 
     assert create(client, url=url).status_code == 201
 
 
-def test_r34_deleting_an_endpoint_answers_204_and_takes_its_deliveries(
-    api, admin_ada, customer_alice, postpaid_plan
-):
+def test_r34_deleting_an_endpoint_answers_204_and_takes_its_deliveries(api, admin_ada, customer_alice, postpaid_plan):
     client = api(admin_ada)
     endpoint = create(client).json()
     place(customer_alice, postpaid_plan)
@@ -126,8 +139,18 @@ def test_r34_deliveries_are_listed_newest_first_and_redelivered_and_replayed(
     url = f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/"
     listed = client.get(url).json()
     assert [d["event"] for d in listed["results"]] == [second_event.id, first_event.id]
-    assert set(listed["results"][0]) == {"id", "event", "event_type", "status", "attempts", "response_status",
-                                         "error", "next_attempt_at", "created_at", "delivered_at"}
+    assert set(listed["results"][0]) == {
+        "id",
+        "event",
+        "event_type",
+        "status",
+        "attempts",
+        "response_status",
+        "error",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    }
     assert listed["results"][0]["event_type"] == "order.created"
     assert listed["results"][0]["status"] == "pending"
     assert client.get(url, {"status": "succeeded"}).json()["count"] == 0
@@ -137,13 +160,20 @@ def test_r34_deliveries_are_listed_newest_first_and_redelivered_and_replayed(
     redelivered = client.post(f"/api/v1/webhook-deliveries/{first.pk}/redeliver/")
     assert redelivered.status_code == 202
     assert (redelivered.json()["id"], redelivered.json()["event"], redelivered.json()["status"]) == (
-        first.pk, first_event.id, DeliveryStatus.PENDING)
+        first.pk,
+        first_event.id,
+        DeliveryStatus.PENDING,
+    )
 
-    replay = client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/replay/", {"after": first_event.id},
-                         format="json")
+    replay = client.post(
+        f"/api/v1/webhook-endpoints/{endpoint['id']}/replay/", {"after": first_event.id}, format="json"
+    )
     assert (replay.status_code, replay.json()) == (202, {"queued": 1})
-    unknown = client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/replay/",
-                          {"after": "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV"}, format="json")
+    unknown = client.post(
+        f"/api/v1/webhook-endpoints/{endpoint['id']}/replay/",
+        {"after": "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+        format="json",
+    )
     assert unknown.status_code == 400 and "after" in unknown.json()["fields"]
     assert client.post("/api/v1/webhook-deliveries/999999/redeliver/").status_code == 404
     assert client.get("/api/v1/webhook-endpoints/999999/deliveries/").status_code == 404

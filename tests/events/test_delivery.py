@@ -68,7 +68,7 @@ def test_r34_a_failed_attempt_is_retried_after_the_base_delay_doubling_then_fail
     # Not due yet: a message arriving early sends nothing.
     assert webhook_delivery_attempt(delivery_id=delivery.pk) is None
     assert len(receiver.received) == 1
-    for attempt in (2, 3):
+    for _attempt in (2, 3):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
         webhook_delivery_attempt(delivery_id=delivery.pk)
     last = reload(delivery)
@@ -97,7 +97,9 @@ def test_r34_a_receiver_slower_than_the_timeout_fails_the_attempt_in_time(settin
     assert "no answer within 1 s" in failed.error
 
 
-def test_r34_redeliver_and_replay_keep_the_events_webhook_id(endpoint, delivery, receiver, customer_alice, postpaid_plan):
+def test_r34_redeliver_and_replay_keep_the_events_webhook_id(
+    endpoint, delivery, receiver, customer_alice, postpaid_plan
+):
     webhook_delivery_attempt(delivery_id=delivery.pk)
     first_event = Event.objects.get()
     place(customer_alice, postpaid_plan)
@@ -112,16 +114,18 @@ def test_r34_redeliver_and_replay_keep_the_events_webhook_id(endpoint, delivery,
     webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get(event=second_event).pk)
 
     requests = receiver.wait_for(4)
-    assert [r.headers["webhook-id"] for r in requests] == [first_event.pk, second_event.pk, first_event.pk,
-                                                           second_event.pk]
+    assert [r.headers["webhook-id"] for r in requests] == [
+        first_event.pk,
+        second_event.pk,
+        first_event.pk,
+        second_event.pk,
+    ]
     assert requests[0].body == requests[2].body and requests[1].body == requests[3].body
     for request in requests:
         request.verify(endpoint.secret)
 
 
-def test_r34_replay_also_sends_events_older_than_the_endpoint(
-    allow_loopback, receiver, customer_alice, postpaid_plan
-):
+def test_r34_replay_also_sends_events_older_than_the_endpoint(allow_loopback, receiver, customer_alice, postpaid_plan):
     place(customer_alice, postpaid_plan)
     place(customer_alice, postpaid_plan)
     first, second = Event.objects.order_by("id")
@@ -193,7 +197,9 @@ def test_r34_the_sweep_resends_a_pending_delivery_whose_message_was_lost(setting
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_r34_two_attempts_at_once_send_a_delivery_once(settings, allow_loopback, receiver, customer_alice, postpaid_plan):
+def test_r34_two_attempts_at_once_send_a_delivery_once(
+    settings, allow_loopback, receiver, customer_alice, postpaid_plan
+):
     """The task and the sweep (or two messages) race: the lease lets exactly one send."""
     from django.db import connection
 

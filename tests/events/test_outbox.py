@@ -50,9 +50,20 @@ def test_r34_approval_flow_appends_one_event_per_change_in_order(
     assert created.data["order"]["id"] == order.pk
     assert created.data["order"]["status"] == "waiting_for_approval"
     assert created.data["order"]["created_by"] == "alice"
-    assert set(created.data["order"]) == {"id", "type", "account", "plan", "period", "price", "status",
-                                          "failure_reason", "subscription", "created_by", "approved_by",
-                                          "created_at"}
+    assert set(created.data["order"]) == {
+        "id",
+        "type",
+        "account",
+        "plan",
+        "period",
+        "price",
+        "status",
+        "failure_reason",
+        "subscription",
+        "created_by",
+        "approved_by",
+        "created_at",
+    }
     assert account_changed.data["from"] == "none"
     assert account_changed.data["account"]["postpay_permission"] == "under_review"
     assert operation_created.data["manual_operation"]["status"] == "approval_required"
@@ -63,8 +74,11 @@ def test_r34_approval_flow_appends_one_event_per_change_in_order(
         manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     decided = events(start)
     assert types(decided) == [
-        "manual_operation.decided", "account.postpay_permission_changed", "order.status_changed",
-        "subscription.created", "order.status_changed",
+        "manual_operation.decided",
+        "account.postpay_permission_changed",
+        "order.status_changed",
+        "subscription.created",
+        "order.status_changed",
     ]
     assert decided[0].data["manual_operation"]["decided_by"] == "max"
     assert (decided[1].data["from"], decided[1].data["account"]["postpay_permission"]) == ("under_review", "approved")
@@ -92,9 +106,7 @@ def test_r34_events_carry_the_true_status_of_a_decline_never_the_customers_mask(
     assert decided[2].data["order"]["failure_reason"] == "postpay_declined"
 
 
-def test_r34_a_refused_order_appends_no_event_and_no_delivery(
-    manual_mode, customer_alice, postpaid_plan, endpoint
-):
+def test_r34_a_refused_order_appends_no_event_and_no_delivery(manual_mode, customer_alice, postpaid_plan, endpoint):
     place(customer_alice, postpaid_plan)  # held: the account is under review now
     before = (Event.objects.count(), WebhookDelivery.objects.count())
     with pytest.raises(PostpayUnderReview):
@@ -226,8 +238,11 @@ def test_r34_a_decision_reads_the_endpoints_once_for_its_three_events(
     forget_active_endpoints()  # as in a new transaction (the test runs in one)
     with CaptureQueriesContext(connection) as ctx:
         manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    selects = [q["sql"] for q in ctx.captured_queries
-               if q["sql"].startswith("SELECT") and 'FROM "events_webhookendpoint"' in q["sql"]]
+    selects = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "events_webhookendpoint"' in q["sql"]
+    ]
     assert len(selects) == 1, selects
     decided = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "events_webhookdelivery"')]
     assert len(decided) == 3

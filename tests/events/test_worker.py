@@ -20,8 +20,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # Worker environment: the receiver is on loopback; retries and the sweep are quick.
 WEBHOOKS = {"WEBHOOK_ALLOW_PRIVATE_URLS": "1", "WEBHOOK_RETRY_BASE_SECONDS": "0.5"}
-FAST_SWEEP = {"WEBHOOK_SWEEP_AFTER_SECONDS": "1", "WEBHOOK_SWEEP_INTERVAL_SECONDS": "0.5",
-              "WEBHOOK_LEASE_SECONDS": "3"}
+FAST_SWEEP = {"WEBHOOK_SWEEP_AFTER_SECONDS": "1", "WEBHOOK_SWEEP_INTERVAL_SECONDS": "0.5", "WEBHOOK_LEASE_SECONDS": "3"}
 
 
 def delivery_status(delivery):
@@ -34,8 +33,16 @@ def order_status(order):
 
 @pytest.mark.redis
 def test_r34_every_event_of_an_approval_flow_is_delivered_signed_once_committed_through_a_worker_on_redis(
-    manual_mode, allow_loopback, receiver, api, customer_alice, outsider_oscar, postpaid_plan, manager_max,
-    redis_broker, start_worker,
+    manual_mode,
+    allow_loopback,
+    receiver,
+    api,
+    customer_alice,
+    outsider_oscar,
+    postpaid_plan,
+    manager_max,
+    redis_broker,
+    start_worker,
 ):
     worker = start_worker(broker_url=redis_broker, env=WEBHOOKS)
     endpoint = webhook_endpoint_create(actor=None, url=receiver.url, events=["*"])
@@ -63,9 +70,14 @@ def test_r34_every_event_of_an_approval_flow_is_delivered_signed_once_committed_
     assert len(receiver.received) == 8
     published = list(Event.objects.filter(deliveries__endpoint=endpoint).order_by("id"))
     assert [event.type for event in published] == [
-        "order.created", "account.postpay_permission_changed", "manual_operation.created",
-        "manual_operation.decided", "account.postpay_permission_changed", "order.status_changed",
-        "subscription.created", "order.status_changed",
+        "order.created",
+        "account.postpay_permission_changed",
+        "manual_operation.created",
+        "manual_operation.decided",
+        "account.postpay_permission_changed",
+        "order.status_changed",
+        "subscription.created",
+        "order.status_changed",
     ]
     assert Event.objects.filter(object_type="order").exclude(object_id=order.pk).count() == 0
     bodies = {}
@@ -73,8 +85,12 @@ def test_r34_every_event_of_an_approval_flow_is_delivered_signed_once_committed_
         bodies[request.headers["webhook-id"]] = request.verify(endpoint.secret)  # standardwebhooks' own check
     assert set(bodies) == {event.id for event in published}
     for event in published:
-        assert bodies[event.id] == {"id": event.id, "type": event.type, "created_at": bodies[event.id]["created_at"],
-                                    "data": event.data}
+        assert bodies[event.id] == {
+            "id": event.id,
+            "type": event.type,
+            "created_at": bodies[event.id]["created_at"],
+            "data": event.data,
+        }
     assert bodies[published[5].id]["data"]["order"]["status"] == "provisioning"
     assert bodies[published[7].id]["data"]["order"]["status"] == "completed"
     assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {(DeliveryStatus.SUCCEEDED, 1)}
@@ -106,8 +122,9 @@ def test_r34_a_receiver_that_never_answers_delays_neither_the_approval_nor_provi
 ):
     """The docker-compose layout: provisioning on `celery`, deliveries on `webhooks`."""
     provisioning = start_worker(broker_url=redis_broker, queues="celery")
-    webhooks = start_worker(broker_url=redis_broker, queues="webhooks",
-                            env={**WEBHOOKS, "WEBHOOK_TIMEOUT_SECONDS": "2"})
+    webhooks = start_worker(
+        broker_url=redis_broker, queues="webhooks", env={**WEBHOOKS, "WEBHOOK_TIMEOUT_SECONDS": "2"}
+    )
     receiver_delay = 30
     receiver.default = sleep_for(receiver_delay)
     webhook_endpoint_create(actor=None, url=receiver.url, events=["*"])
@@ -115,22 +132,33 @@ def test_r34_a_receiver_that_never_answers_delays_neither_the_approval_nor_provi
     receiver.wait_for(1)  # the webhooks worker is now stuck on the slow receiver
 
     started = time.monotonic()
-    response = api(manager_max).post(f"/api/v1/manual-operations/{order.manual_operation.pk}/approve/", {},
-                                     format="json")
+    response = api(manager_max).post(
+        f"/api/v1/manual-operations/{order.manual_operation.pk}/approve/", {}, format="json"
+    )
     approve_seconds = time.monotonic() - started
     assert response.status_code == 200
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, timeout=receiver_delay, what="completed",
-             worker=provisioning)
+    wait_for(
+        lambda: order_status(order) == OrderStatus.COMPLETED,
+        timeout=receiver_delay,
+        what="completed",
+        worker=provisioning,
+    )
     completed_seconds = time.monotonic() - started
-    print(f"approve answered in {approve_seconds * 1000:.0f} ms; order completed {completed_seconds:.2f} s after "
-          f"approval while the receiver sleeps {receiver_delay} s")
+    print(
+        f"approve answered in {approve_seconds * 1000:.0f} ms; order completed {completed_seconds:.2f} s after "
+        f"approval while the receiver sleeps {receiver_delay} s"
+    )
     assert approve_seconds < 2
     assert completed_seconds < 5  # well below the receiver's delay, and below two delivery timeouts
 
     # The stuck attempt itself ends at the timeout, not when the receiver answers.
     first = WebhookDelivery.objects.order_by("id").first()
-    wait_for(lambda: WebhookDelivery.objects.get(pk=first.pk).attempts >= 1, timeout=10,
-             what="the first attempt timed out", worker=webhooks)
+    wait_for(
+        lambda: WebhookDelivery.objects.get(pk=first.pk).attempts >= 1,
+        timeout=10,
+        what="the first attempt timed out",
+        worker=webhooks,
+    )
     assert "no answer within 2 s" in WebhookDelivery.objects.get(pk=first.pk).error
     assert time.monotonic() - started < receiver_delay
 
@@ -150,8 +178,9 @@ def test_r34_a_worker_killed_during_a_delivery_is_recovered_by_the_sweep(
     assert delivery_status(delivery) == DeliveryStatus.PENDING
 
     rescuer = start_worker(broker_url=redis_broker, beat=True, env={**WEBHOOKS, **FAST_SWEEP})
-    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep",
-             worker=rescuer)
+    wait_for(
+        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep", worker=rescuer
+    )
     first, second = receiver.received
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     second.verify(endpoint.secret)
@@ -171,8 +200,9 @@ def test_r34_a_delivery_message_lost_on_redis_is_recovered_by_the_sweep(
     client.delete("webhooks")  # lost before any worker took it
 
     worker = start_worker(broker_url=redis_broker, beat=True, env={**WEBHOOKS, **FAST_SWEEP})
-    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep",
-             worker=worker)
+    wait_for(
+        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep", worker=worker
+    )
     [request] = receiver.received
     request.verify(endpoint.secret)
 

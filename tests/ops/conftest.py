@@ -28,9 +28,24 @@ class WebProcess:
     def start(self):
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "postpay_portal.wsgi:application", "--bind",
-             f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "2", "--timeout", "60"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "postpay_portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "2",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, timeout=60)
         return self

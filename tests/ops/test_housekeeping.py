@@ -32,8 +32,9 @@ def api(db):
 
 
 def place(client, key, plan):
-    return client.post("/api/v1/orders/", {"plan": plan.pk, "period": "commercial"}, format="json",
-                       HTTP_IDEMPOTENCY_KEY=key)
+    return client.post(
+        "/api/v1/orders/", {"plan": plan.pk, "period": "commercial"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
 
 
 def age(key, hours):
@@ -41,6 +42,7 @@ def age(key, hours):
 
 
 # --- idempotency keys expire ---------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_expired_idempotency_records_are_deleted_by_the_purge_task_and_fresh_ones_kept(
@@ -101,6 +103,7 @@ def test_an_expired_key_may_be_reused_with_another_body(api, customer_alice, pos
 
 # --- persistent database connections -------------------------------------------------------
 
+
 @pytest.mark.parametrize("url", ["sqlite:////tmp/x.sqlite3", "postgres://u:p@127.0.0.1:5432/db"])
 def test_connections_persist_60_seconds_by_default_with_health_checks(url, monkeypatch):
     monkeypatch.delenv("DATABASE_CONN_MAX_AGE", raising=False)
@@ -117,6 +120,7 @@ def test_postgres_connects_within_a_bounded_time(monkeypatch):
 
 # --- R30: median time to decision ------------------------------------------------------------
 
+
 def decided_operations(manager, plan, waits_by_age):
     """Operations decided by ``manager``; ``waits_by_age``: (hours ago decided, wait in hours)."""
     placer = StaffFactory(username="placer")
@@ -130,7 +134,8 @@ def decided_operations(manager, plan, waits_by_age):
         decided_at = now - timedelta(hours=decided_hours_ago)
         # Not a status: only the times the report reads, set to known values.
         ManualOperation.objects.filter(pk=operation.pk).update(
-            decided_at=decided_at, created_at=decided_at - timedelta(hours=wait_hours))
+            decided_at=decided_at, created_at=decided_at - timedelta(hours=wait_hours)
+        )
 
 
 @pytest.mark.postgres
@@ -139,8 +144,9 @@ def test_r30_median_time_to_decision_is_computed_in_the_database(manual_mode, ma
     decided_operations(manager_max, postpaid_plan_no_trial, [(1, 1), (2, 2), (3, 3), (4, 10)])
     median = reports.queue_report()["median_time_to_decision"]
     assert median == timedelta(hours=2.5)  # percentile_cont interpolates between 2 h and 3 h
-    wait = reports.ExpressionWrapper(reports.F("decided_at") - reports.F("created_at"),
-                                     output_field=reports.DurationField())
+    wait = reports.ExpressionWrapper(
+        reports.F("decided_at") - reports.F("created_at"), output_field=reports.DurationField()
+    )
     # The fallback for other databases (SQLite) agrees: the mean of the two middle rows.
     assert reports._median_of_middle_rows(ManualOperation.objects.all(), wait) == timedelta(hours=2.5)
 
@@ -183,7 +189,8 @@ def test_beat_folds_the_order_tally_through_a_real_worker(embedded_broker, start
     assert before[OrderStatus.WAITING_FOR_PAYMENT] == 8
 
     url, options = embedded_broker
-    worker = start_worker(broker_url=url, transport_options=options, beat=True,
-                          env={"ORDER_TALLY_COMPACT_INTERVAL_SECONDS": "0.5"})
+    worker = start_worker(
+        broker_url=url, transport_options=options, beat=True, env={"ORDER_TALLY_COMPACT_INTERVAL_SECONDS": "0.5"}
+    )
     wait_for(lambda: OrderTally.objects.count() == 1, what="the tally to be folded", log=worker.output)
     assert order_counts_by_status() == before

@@ -27,7 +27,9 @@ def test_r35_a_json_log_line_carries_the_request_id_the_user_and_the_order_place
     (web,) = web_processes(1)
     token = Token.objects.create(user=customer_alice).key
     status, headers, text = web.request(
-        "POST", "/api/v1/orders/", payload={"plan": postpaid_plan.pk, "period": "commercial"},
+        "POST",
+        "/api/v1/orders/",
+        payload={"plan": postpaid_plan.pk, "period": "commercial"},
         headers={"Authorization": f"Token {token}", "X-Request-ID": "req-r35-placed-1"},
     )
     assert status == 201, text
@@ -61,8 +63,9 @@ def test_r35_a_request_without_a_valid_request_id_gets_a_generated_one(web_proce
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(customer_alice, postpaid_plan, embedded_broker,
-                                                                start_worker):
+def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(
+    customer_alice, postpaid_plan, embedded_broker, start_worker
+):
     url, options = embedded_broker
     worker = start_worker(broker_url=url, transport_options=options, env={"DJANGO_DEBUG": "0"})
     from tests.core.helpers import place
@@ -89,13 +92,24 @@ def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(customer_alice, p
 
 
 def _log_of_one_event(debug, var_dir):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "postpay_portal.settings", "DJANGO_DEBUG": debug,
-           "DJANGO_SECRET_KEY": "log-format-test-secret-key-0123456789-abcdefghijklmnop",
-           "POSTPAY_VAR_DIR": str(var_dir)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+        "DJANGO_DEBUG": debug,
+        "DJANGO_SECRET_KEY": "log-format-test-secret-key-0123456789-abcdefghijklmnop",
+        "POSTPAY_VAR_DIR": str(var_dir),
+    }
     env.pop("DJANGO_LOG_FORMAT", None)
     code = "import structlog; structlog.get_logger('postpay.check').info('order_placed', order_id=41)"
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     (line,) = [line for line in result.stderr.splitlines() if "order_placed" in line]
     return line
 

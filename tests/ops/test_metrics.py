@@ -62,9 +62,15 @@ def test_r35_metrics_has_every_contract_name_with_its_type(web_processes):
 
     assert {dict(labels)["status"] for name, labels in samples if name == "postpay_orders"} == set(OrderStatus.values)
     assert {dict(labels)["outcome"] for name, labels in samples if name == "postpay_provisioning_attempts_total"} == {
-        "succeeded", "failed", "abandoned"}
+        "succeeded",
+        "failed",
+        "abandoned",
+    }
     assert {dict(labels)["status"] for name, labels in samples if name == "postpay_webhook_deliveries"} == {
-        "pending", "succeeded", "failed"}
+        "pending",
+        "succeeded",
+        "failed",
+    }
     assert value(samples, "postpay_manual_operation_oldest_open_age_seconds") == 0  # none open
     # An HTTP request-duration histogram.
     assert any(types[name] == "histogram" and "latency" in name and name.startswith("django_http") for name in types)
@@ -77,23 +83,26 @@ def test_r35_domain_figures_move_exactly_and_a_second_web_process_reports_the_sa
     web_processes, manual_mode, manager_max, postpaid_plan
 ):
     first, second = web_processes(2)
-    customers = [CustomerFactory(username=f"metrics{i}", account=AccountFactory(name=f"Metrics {i}"))
-                 for i in range(3)]
+    customers = [CustomerFactory(username=f"metrics{i}", account=AccountFactory(name=f"Metrics {i}")) for i in range(3)]
     before, _ = scrape(second)
 
     # R9: three first gated orders placed through the first process are held.
     order_ids = []
     for customer in customers:
         status, _, text = first.request(
-            "POST", "/api/v1/orders/", payload={"plan": postpaid_plan.pk, "period": "commercial"},
+            "POST",
+            "/api/v1/orders/",
+            payload={"plan": postpaid_plan.pk, "period": "commercial"},
             headers={"Authorization": f"Token {token_for(customer)}"},
         )
         assert status == 201, text
         order_ids.append(json.loads(text)["id"])
     held, _ = scrape(second)
     assert value(held, "postpay_manual_operations_open") == value(before, "postpay_manual_operations_open") + 3
-    assert (value(held, "postpay_orders", status="waiting_for_approval")
-            == value(before, "postpay_orders", status="waiting_for_approval") + 3)
+    assert (
+        value(held, "postpay_orders", status="waiting_for_approval")
+        == value(before, "postpay_orders", status="waiting_for_approval") + 3
+    )
     assert value(held, "postpay_manual_operation_oldest_open_age_seconds") > 0
 
     # R15: two approvals through the first process; each provisions once (tasks run inline).
@@ -102,14 +111,18 @@ def test_r35_domain_figures_move_exactly_and_a_second_web_process_reports_the_sa
     for order_id in order_ids[:2]:
         operation_id = ManualOperation.objects.get(order_id=order_id).pk
         status, _, text = first.request(
-            "POST", f"/api/v1/manual-operations/{operation_id}/approve/", payload={},
+            "POST",
+            f"/api/v1/manual-operations/{operation_id}/approve/",
+            payload={},
             headers={"Authorization": f"Token {token_for(manager_max)}"},
         )
         assert status == 200, text
     after, _ = scrape(second)
     assert value(after, "postpay_manual_operations_open") == value(before, "postpay_manual_operations_open") + 1
-    assert (value(after, "postpay_provisioning_attempts_total", outcome="succeeded")
-            == value(before, "postpay_provisioning_attempts_total", outcome="succeeded") + 2)
+    assert (
+        value(after, "postpay_provisioning_attempts_total", outcome="succeeded")
+        == value(before, "postpay_provisioning_attempts_total", outcome="succeeded") + 2
+    )
     assert value(after, "postpay_orders", status="completed") == value(before, "postpay_orders", status="completed") + 2
 
     # Every web process reports the same domain values.
@@ -179,5 +192,7 @@ def test_r34_r35_the_webhook_deliveries_gauge_counts_each_status(client, setting
         receiver.stop()
     samples, types = parse(client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode())
     assert types["postpay_webhook_deliveries"] == "gauge"
-    assert {status: value(samples, "postpay_webhook_deliveries", status=status)
-            for status in ("pending", "succeeded", "failed")} == {"pending": 1, "succeeded": 1, "failed": 1}
+    assert {
+        status: value(samples, "postpay_webhook_deliveries", status=status)
+        for status in ("pending", "succeeded", "failed")
+    } == {"pending": 1, "succeeded": 1, "failed": 1}

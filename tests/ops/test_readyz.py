@@ -46,8 +46,11 @@ def readyz(client):
 
 
 def wait_until_ready(client, worker=None):
-    wait_for(lambda: readyz(client) == (200, {"status": "ok", "checks": ALL_OK}), what="/readyz/ to be 200",
-             log=lambda: f"{readyz(client)}\n{worker.output() if worker else ''}")
+    wait_for(
+        lambda: readyz(client) == (200, {"status": "ok", "checks": ALL_OK}),
+        what="/readyz/ to be 200",
+        log=lambda: f"{readyz(client)}\n{worker.output() if worker else ''}",
+    )
 
 
 @pytest.mark.redis
@@ -92,16 +95,17 @@ def test_r35_readyz_is_503_naming_the_scheduler_when_the_sweep_has_not_run_and_2
     client, short_limits, redis, start_worker
 ):
     # Workers beat and answer, but the sweep's schedule is an hour: it does not run here.
-    worker = start_worker(broker_url=redis.url, beat=True,
-                          env={**FAST, "PROVISIONING_SWEEP_INTERVAL_SECONDS": "3600"})
+    worker = start_worker(broker_url=redis.url, beat=True, env={**FAST, "PROVISIONING_SWEEP_INTERVAL_SECONDS": "3600"})
     heartbeat_record(name=Heartbeat.Name.PROVISIONING_SWEEP, now=timezone.now() - timedelta(seconds=10))
-    wait_for(lambda: readyz(client)[1]["checks"]["worker"] == "ok", what="a worker heartbeat",
-             log=worker.output)
+    wait_for(lambda: readyz(client)[1]["checks"]["worker"] == "ok", what="a worker heartbeat", log=worker.output)
     status, body = readyz(client)
     assert status == 503
     assert body["checks"]["scheduler"].startswith("the provisioning sweep has not run for")
     assert {k: v for k, v in body["checks"].items() if k != "scheduler"} == {
-        "database": "ok", "broker": "ok", "worker": "ok"}
+        "database": "ok",
+        "broker": "ok",
+        "worker": "ok",
+    }
 
     worker.stop()
     worker = start_worker(broker_url=redis.url, beat=True, env=FAST)  # a sweep every 0.5 s

@@ -109,9 +109,7 @@ def _fail_logins(client, url, count):
         client.post(url, {"username": "alice", "password": "wrong-password"})
 
 
-@pytest.mark.parametrize(
-    "fail_at, then_at", [("/admin/login/", "/portal/login/"), ("/portal/login/", "/admin/login/")]
-)
+@pytest.mark.parametrize("fail_at, then_at", [("/admin/login/", "/portal/login/"), ("/portal/login/", "/admin/login/")])
 def test_portal_and_admin_share_one_failed_login_limit(client, customer_alice, fail_at, then_at):
     _fail_logins(client, fail_at, settings.AXES_FAILURE_LIMIT)
     response = client.post(then_at, {"username": "alice", "password": PASSWORD})

@@ -19,8 +19,10 @@ def _offer(response, plan, period):
 def _submit_button(html, plan, period):
     """The submit button of the form ordering this plan and period."""
     form = html.split(f'name="plan" value="{plan.pk}">')[1:]
-    form = next(part for part in form if part.lstrip().startswith(f'<input type="hidden" name="period" value="{period}">'))
-    return form[form.index("<button"):form.index("</button>")]
+    form = next(
+        part for part in form if part.lstrip().startswith(f'<input type="hidden" name="period" value="{period}">')
+    )
+    return form[form.index("<button") : form.index("</button>")]
 
 
 def test_catalog_lists_plans_with_billing_model_price_and_trial(alice_client, postpaid_plan, prepaid_plan):
@@ -35,9 +37,7 @@ def test_a_plan_without_trial_offers_only_a_commercial_period(alice_client, post
     assert [offer.period for offer in offers] == ["commercial"]
 
 
-def test_r27_gated_order_shows_why_and_disables_the_button_but_lists_the_plan(
-    alice_client, held_order, postpaid_plan
-):
+def test_r27_gated_order_shows_why_and_disables_the_button_but_lists_the_plan(alice_client, held_order, postpaid_plan):
     response = alice_client.get("/portal/catalog/")
     html = response.content.decode()
     offer = _offer(response, postpaid_plan, "commercial")

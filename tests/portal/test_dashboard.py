@@ -45,7 +45,7 @@ def test_r6_r27_declined_account_sees_exactly_the_under_review_banner(alice_clie
     decide(held_order, approve=False)
     declined_page = alice_client.get("/portal/").content.decode()
     assert CUSTOMER_UNDER_REVIEW_TEXT in declined_page
-    banner = under_review_page[under_review_page.index('<div class="banner"'):].split("</div></div>")[0]
+    banner = under_review_page[under_review_page.index('<div class="banner"') :].split("</div></div>")[0]
     assert banner in declined_page
 
 

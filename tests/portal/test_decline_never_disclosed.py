@@ -51,8 +51,13 @@ def declined_alice(
 
 def _every_page(client, declined_order, subscription):
     urls = [
-        "/portal/", "/portal/catalog/", "/portal/orders/", "/portal/subscriptions/", "/portal/password/",
-        f"/portal/orders/{declined_order.pk}/", f"/portal/orders/{subscription.origin_order_id}/",
+        "/portal/",
+        "/portal/catalog/",
+        "/portal/orders/",
+        "/portal/subscriptions/",
+        "/portal/password/",
+        f"/portal/orders/{declined_order.pk}/",
+        f"/portal/orders/{subscription.origin_order_id}/",
         f"/portal/subscriptions/{subscription.pk}/",
     ]
     pages = {url: client.get(url) for url in urls}
@@ -94,4 +99,4 @@ def test_r16_r19_customer_emails_never_mention_the_decline(customer_alice, decli
     for message in customer_mail:
         assert_not_disclosed(f"{message.subject}\n{message.body}", f"e-mail {message.subject!r}")
     # R16: the decline itself sent nothing to the customer.
-    assert not any("#%d" % declined_alice["declined_order"].pk in m.subject for m in customer_mail)
+    assert not any(f"#{declined_alice['declined_order'].pk}" in m.subject for m in customer_mail)

@@ -28,9 +28,7 @@ def test_lists_have_a_fixed_number_of_queries(alice_client, busy_account, url, d
     assert response.status_code == 200
 
 
-def test_subscription_detail_has_a_fixed_number_of_queries(
-    alice_client, busy_account, django_assert_max_num_queries
-):
+def test_subscription_detail_has_a_fixed_number_of_queries(alice_client, busy_account, django_assert_max_num_queries):
     subscription = busy_account.subscriptions.first()
     with django_assert_max_num_queries(MAX_QUERIES + 1):
         response = alice_client.get(f"/portal/subscriptions/{subscription.pk}/")

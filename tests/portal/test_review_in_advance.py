@@ -37,7 +37,10 @@ def test_r36a_the_confirmation_says_what_happens_then_the_portal_reads_under_rev
     assert f"{CUSTOMER_UNDER_REVIEW_TEXT}." in html  # the message and the banner (R27)
     operation = ManualOperation.objects.get()
     assert (operation.origin, operation.order, operation.requested_by) == (
-        OperationOrigin.ASKED_IN_ADVANCE, None, customer_alice)
+        OperationOrigin.ASKED_IN_ADVANCE,
+        None,
+        customer_alice,
+    )
     customer_alice.account.refresh_from_db()
     assert customer_alice.account.postpay_permission == PostpayPermission.UNDER_REVIEW
     catalog = alice_client.get("/portal/catalog/").content.decode()

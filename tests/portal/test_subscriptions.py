@@ -74,9 +74,9 @@ def test_r5_r27_renew_of_a_postpaid_subscription_is_gated_and_disabled(
 ):
     place(customer_alice, postpaid_plan)  # R9: the first gated order puts the account under review
     html = alice_client.get(f"/portal/subscriptions/{postpaid_subscription.pk}/").content.decode()
-    renew_form = html[html.index('id="renew-heading"'):html.index('id="switch-heading"')]
+    renew_form = html[html.index('id="renew-heading"') : html.index('id="switch-heading"')]
     assert "Your account is under review for postpaid ordering." in renew_form
-    assert " disabled" in renew_form[renew_form.index("<button"):]
+    assert " disabled" in renew_form[renew_form.index("<button") :]
     before = Order.objects.count()
     response = alice_client.post(f"/portal/subscriptions/{postpaid_subscription.pk}/renew/", follow=True)
     assert "Your account is under review for postpaid ordering." in [str(m) for m in response.context["messages"]]
@@ -87,8 +87,8 @@ def test_r5_r27_switch_to_a_gated_plan_is_disabled_and_refused(
     alice_client, held_order, alice_subscription, postpaid_plan_no_trial
 ):
     html = alice_client.get(f"/portal/subscriptions/{alice_subscription.pk}/").content.decode()
-    option = html[html.index(f'<option value="{postpaid_plan_no_trial.pk}"'):]
-    assert option[:option.index(">")].endswith("disabled")
+    option = html[html.index(f'<option value="{postpaid_plan_no_trial.pk}"') :]
+    assert option[: option.index(">")].endswith("disabled")
     assert "Your account is under review for postpaid ordering." in html
     before = Order.objects.count()
     response = alice_client.post(

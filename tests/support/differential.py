@@ -43,8 +43,10 @@ def separate_id_ranges():
         for table, start in ID_RANGES.items():
             cursor.execute("SELECT last_value FROM pg_sequences WHERE sequencename = %s", [f"{table}_id_seq"])
             before[table] = cursor.fetchone()[0]
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, COALESCE(%s, 1)))",
-                           [table, start, before[table]])
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, COALESCE(%s, 1)))",
+                [table, start, before[table]],
+            )
 
     def restore():
         with connection.cursor() as cursor:
@@ -66,8 +68,9 @@ class Twin:
         self.username = f"twin-{label}"
         self.email = f"{label}@twin.example"
         self.account = account_create(actor=None, name="Twin Trading", email=f"billing-{label}@twin.example")
-        self.user = account_user_create(actor=None, account_id=self.account.pk, username=self.username,
-                                        password=PASSWORD, email=self.email)
+        self.user = account_user_create(
+            actor=None, account_id=self.account.pk, username=self.username, password=PASSWORD, email=self.email
+        )
         self.api = APIClient()
         self.api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=self.user).key}")
         self.portal = Client()
@@ -129,6 +132,7 @@ def normalise(text, twin, named=None, now=None):
 
 
 # --- the surface -------------------------------------------------------------------------------
+
 
 class _Forms(HTMLParser):
     """The POST forms of a page: action, hidden and visible fields, select options."""
@@ -240,7 +244,9 @@ def api_reads(twin):
                 queries += [{parameter["name"]: value} for value in schema["enum"]]
             elif schema.get("type") == "integer":
                 queries.append({parameter["name"]: twin.account.pk})
-        requests += [(f"GET {url}?{urlencode(query)}", f"{url}?{urlencode(query)}") for url in urls for query in queries]
+        requests += [
+            (f"GET {url}?{urlencode(query)}", f"{url}?{urlencode(query)}") for url in urls for query in queries
+        ]
     return requests
 
 
@@ -259,12 +265,16 @@ def api_writes(twin):
             bodies = [{"plan": plan} for plan in plans]
         else:
             bodies = [{}]
-        writes += [(f"{method.upper()} {url} {json.dumps(body, sort_keys=True)}", method, url, body)
-                   for url in urls for body in bodies]
+        writes += [
+            (f"{method.upper()} {url} {json.dumps(body, sort_keys=True)}", method, url, body)
+            for url in urls
+            for body in bodies
+        ]
     return writes
 
 
 # --- the transcript ----------------------------------------------------------------------------
+
 
 def _api_answer(response):
     return f"{response.status_code} {response.content.decode()}"
@@ -302,14 +312,15 @@ def transcript(twin):
         seen[normalise(label, twin, named)] = normalise(_api_answer(twin.api.get(url)), twin, named)
     for label, method, url, body in api_writes(twin):
         seen[normalise(label, twin, named)] = probe(
-            twin, lambda: _api_answer(getattr(twin.api, method)(url, body, format="json"))
+            twin,
+            lambda method=method, url=url, body=body: _api_answer(getattr(twin.api, method)(url, body, format="json")),
         )
     pages = crawl(twin)
     for path, (status, html) in pages.items():
         seen[normalise(f"PAGE {path}", twin, named)] = normalise(f"{status}\n{html}", twin, named)
     for page, action, data in page_forms(pages):
         label = normalise(f"FORM {page} -> {action} {json.dumps(data, sort_keys=True)}", twin, named)
-        seen[label] = probe(twin, lambda: _portal_answer(twin, twin.portal.post(action, data)))
+        seen[label] = probe(twin, lambda action=action, data=data: _portal_answer(twin, twin.portal.post(action, data)))
     for i, message in enumerate(twin.sent_mail()):
         seen[f"MAIL {i}"] = normalise(f"{message.subject}\n{message.to}\n{message.body}", twin, named)
     return seen
@@ -322,8 +333,11 @@ def differences(left, right, left_twin, right_twin):
         a, b = left.get(key, "<absent>"), right.get(key, "<absent>")
         if a != b:
             lines.append(f"=== {key}")
-            lines.extend(difflib.unified_diff(a.splitlines(), b.splitlines(), left_twin.label, right_twin.label,
-                                              lineterm="", n=2))
+            lines.extend(
+                difflib.unified_diff(
+                    a.splitlines(), b.splitlines(), left_twin.label, right_twin.label, lineterm="", n=2
+                )
+            )
     return "\n".join(lines)
 
 

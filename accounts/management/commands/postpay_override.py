@@ -24,4 +24,6 @@ class Command(BaseCommand):
             account = account_postpay_override(actor=user, account_id=account_id, to=to, reason=reason)
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}")
-        self.stdout.write(f"Account #{account.pk} {account.name}: postpay permission is now {account.postpay_permission}.")
+        self.stdout.write(
+            f"Account #{account.pk} {account.name}: postpay permission is now {account.postpay_permission}."
+        )

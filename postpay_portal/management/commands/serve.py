@@ -21,6 +21,29 @@ def group_alive(pgid):
         return False
 
 
+def child_commands(port):
+    """The web server and the worker (with its embedded beat) that `make run` starts."""
+    manage = str(settings.BASE_DIR / "manage.py")
+    return {
+        "web": [sys.executable, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        "worker": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "postpay_portal",
+            "worker",
+            "-B",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-s",
+            settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            "-Q",
+            "celery,webhooks",  # provisioning and webhook deliveries (R34)
+        ],
+    }
+
+
 class Command(BaseCommand):
     help = "Run the portals (runserver) and a Celery worker with beat until interrupted."
 
@@ -28,20 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args, port, **options):
-        manage = str(settings.BASE_DIR / "manage.py")
-        commands = {
-            "web": [sys.executable, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-            "worker": [
-                sys.executable, "-m", "celery", "-A", "postpay_portal", "worker", "-B",
-                "--pool=solo", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-                "-Q", "celery,webhooks",  # provisioning and webhook deliveries (R34)
-            ],
-        }
+        commands = child_commands(port)
         # Each child leads its own process group, so that stopping it also stops what it
         # started (the worker's embedded beat); every child sees the caller's environment.
         children = {
-            name: subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)
-            for name, cmd in commands.items()
+            name: subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True) for name, cmd in commands.items()
         }
         stopping = False
 

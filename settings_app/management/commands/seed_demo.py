@@ -44,6 +44,7 @@ DEMO_LOGINS = [
     ("/portal/", "dave", "customer of Umbrella (declined; sees 'under review')"),
 ]
 
+
 class Command(BaseCommand):
     help = "Create demo plans, accounts in each permission status, and logins (idempotent)."
 
@@ -76,7 +77,9 @@ class Command(BaseCommand):
         for name, billing_model, price, trial_days in PLANS:
             plan = Plan.objects.filter(name=name).first()
             if plan is None:
-                plan = plan_create(actor=manager, name=name, billing_model=billing_model, price=price, trial_days=trial_days)
+                plan = plan_create(
+                    actor=manager, name=name, billing_model=billing_model, price=price, trial_days=trial_days
+                )
                 created += 1
             plans[name] = plan
 
@@ -86,10 +89,20 @@ class Command(BaseCommand):
         for name, klass, login, fate in ACCOUNTS:
             if Account.objects.filter(name=name).exists():
                 continue
-            account = account_create(actor=manager, name=name, email=f"billing@{name.split()[0].lower()}.example",
-                                     account_class=klass, manager="manager")
-            customer = account_user_create(actor=manager, account_id=account.pk, username=login,
-                                           password=DEMO_PASSWORD, email=f"{login}@example.com")
+            account = account_create(
+                actor=manager,
+                name=name,
+                email=f"billing@{name.split()[0].lower()}.example",
+                account_class=klass,
+                manager="manager",
+            )
+            customer = account_user_create(
+                actor=manager,
+                account_id=account.pk,
+                username=login,
+                password=DEMO_PASSWORD,
+                email=f"{login}@example.com",
+            )
             created += 2
             order_place(actor=customer, account_id=account.pk, plan_id=plans["Starter"].pk, period=Period.TRIAL)
             if fate == "none":
@@ -99,6 +112,10 @@ class Command(BaseCommand):
             if fate == "approved":
                 manual_operation_approve(actor=manager, operation_id=operation.pk, note="Known customer since 2019.")
             elif fate == "declined":
-                manual_operation_decline(actor=manager, operation_id=operation.pk,
-                                         reason=DeclineReason.CREDIT_RISK, note="Unpaid invoices elsewhere.")
+                manual_operation_decline(
+                    actor=manager,
+                    operation_id=operation.pk,
+                    reason=DeclineReason.CREDIT_RISK,
+                    note="Unpaid invoices elsewhere.",
+                )
         return created
