@@ -21,11 +21,12 @@ from import_export.formats.base_formats import CSV
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from manual_operations.admin_views import ApproveForm
+from manual_operations.forms import ApproveForm
 from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
+from manual_operations.presenters import explain_held_order
 from manual_operations.selectors import latest_operation_for_account
-from manual_operations.services import manual_operation_approve_in_advance, manual_operations_approve_in_advance
+from manual_operations.services import manual_operation_approve_in_advance, manual_operation_approve_in_advance_many
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
@@ -36,13 +37,12 @@ from postpay_portal.admin_site import (
     service_form_page,
 )
 from postpay_portal.errors import DomainError
-from subscriptions.models import Order, OrderStatus
+from subscriptions.models import Order, OrderStatus, failed_by_decline_q
+from subscriptions.selectors import accounts_to_approve_before_manual
 
 from .imports import AccountImportResource
 from .models import Account, AccountClass, PostpayPermission, User
-from .selectors import accounts_to_approve_before_manual
 from .services import account_create, account_update, account_user_create
-from .visibility import ORDER_FAILED_BY_DECLINE
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -265,10 +265,10 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
     def why_held(self, obj):
         """R26: for each held order, and each order failed by a decline, why (mode, status,
         who decided, when)."""
-        held_or_refused = Q(status=OrderStatus.WAITING_FOR_APPROVAL) | Q(
-            status=OrderStatus.PROVISIONING_FAILED, failure_reason=ORDER_FAILED_BY_DECLINE
+        held_or_refused = Q(status=OrderStatus.WAITING_FOR_APPROVAL) | failed_by_decline_q()
+        orders = list(
+            Order.objects.filter(held_or_refused, account=obj).select_related("plan").order_by("-created_at")[:20]
         )
-        orders = list(Order.objects.filter(held_or_refused, account=obj).order_by("-created_at")[:20])
         status_label = obj.get_postpay_permission_display()
         if not orders:
             if obj.postpay_permission in (PostpayPermission.UNDER_REVIEW, PostpayPermission.DECLINED):
@@ -279,10 +279,7 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         for order in orders:
             operation = operations.get(order.pk)
             if order.status == OrderStatus.WAITING_FOR_APPROVAL:
-                why = (
-                    "held: the mode is Manually and this was the account's first postpaid order; "
-                    "waiting for a manager's decision"
-                )
+                why = f"{explain_held_order(order)} Waiting for a manager's decision."
             elif operation and operation.status == OperationStatus.DECLINED:
                 who = operation.decided_by.get_username() if operation.decided_by_id else "system"
                 why = (
@@ -447,7 +444,9 @@ class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin
         if page is not None:
             return page
         approved, skipped = bulk_outcome(
-            *manual_operations_approve_in_advance(actor=request.user, account_ids=ids, note=form.cleaned_data["note"])
+            *manual_operation_approve_in_advance_many(
+                actor=request.user, account_ids=ids, note=form.cleaned_data["note"]
+            )
         )
         if approved:
             messages.success(request, f"Approved {len(approved)} account(s) in advance.")

@@ -1,6 +1,4 @@
-from django.db.models import Exists, OuterRef
-
-from .models import Account, PostpayPermission
+from .models import Account
 
 
 def account_list():
@@ -19,13 +17,3 @@ def account_get_for_user(*, user, account_id):
         return qs.get(pk=account_id)
     except (Account.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such account.")
-
-
-def accounts_to_approve_before_manual(queryset=None):
-    """R36b: accounts not reviewed (``none``) that already have a subscription on a postpaid
-    plan — R9 would hold each one's next renewal once the mode is Manually."""
-    from subscriptions.models import BillingModel, Subscription
-
-    postpaid = Subscription.objects.filter(account=OuterRef("pk"), plan__billing_model=BillingModel.POSTPAY)
-    queryset = Account.objects.all() if queryset is None else queryset
-    return queryset.filter(Exists(postpaid), postpay_permission=PostpayPermission.NONE)

@@ -6,14 +6,16 @@ from django.db import IntegrityError, transaction
 
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
-from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+from audit.unit_of_work import UnitOfWork, unit_of_work
+from postpay_portal.errors import InvalidInput
+from postpay_portal.guards import require_perm
 
-from .models import Account, AccountClass, PostpayPermission
+from .lock_objects import locked_account
+from .models import Account, AccountClass
 
-
-def _require_staff(actor):
-    if actor is not None and not getattr(actor, "is_staff", False):
-        raise PermissionDenied("Only operators may manage accounts.")
+ADD_ACCOUNT = "accounts.add_account"
+CHANGE_ACCOUNT = "accounts.change_account"
+STAFF_ONLY = "Only operators may manage accounts."
 
 
 EMAIL_MAX_LENGTH = Account._meta.get_field("email").max_length  # 254, as RFC 5321 allows
@@ -40,18 +42,26 @@ def _clean_name(name):
     return name
 
 
-def account_create(*, actor, name, email="", account_class=None, manager=None, preapproved=False):
+def account_create(
+    *,
+    actor,
+    name: str,
+    email: str = "",
+    account_class: str | None = None,
+    manager: str | None = None,
+    preapproved: bool = False,
+) -> Account:
     """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved.
 
     ``account_class`` is a name (created on first use); ``manager`` a staff username.
     """
-    _require_staff(actor)
+    require_perm(actor, ADD_ACCOUNT, STAFF_ONLY)
     name = _clean_name(name)
     email = _clean_email(email)
     class_name = str(account_class).strip() if account_class else ""
     if len(class_name) > AccountClass._meta.get_field("name").max_length:
         raise InvalidInput.on("account_class", "At most 100 characters.")
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         klass = None
         if class_name:
             klass, _ = AccountClass.objects.get_or_create(name=class_name)
@@ -62,6 +72,7 @@ def account_create(*, actor, name, email="", account_class=None, manager=None, p
                 raise InvalidInput.on("manager", "No operator with this username.")
         account = Account.objects.create(name=name, email=email, account_class=klass, manager=linked_manager)
         audit_record(
+            uow=uow,
             object_type=ObjectType.ACCOUNT,
             object_id=account.pk,
             field="postpay_permission",
@@ -74,6 +85,7 @@ def account_create(*, actor, name, email="", account_class=None, manager=None, p
             audited_transition(
                 account,
                 "preapprove_postpay",
+                uow=uow,
                 object_type=ObjectType.ACCOUNT,
                 field="postpay_permission",
                 actor=actor,
@@ -82,9 +94,9 @@ def account_create(*, actor, name, email="", account_class=None, manager=None, p
     return account
 
 
-def account_update(*, actor, account_id, **changes):
+def account_update(*, actor, account_id: int, **changes) -> Account:
     """Name and e-mail only; the permission is never written here (R6, R7)."""
-    _require_staff(actor)
+    require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
     if "postpay_permission" in changes:
         from .errors import PostpayPermissionReadOnly
 
@@ -98,7 +110,7 @@ def account_update(*, actor, account_id, **changes):
     if "email" in changes:
         cleaned["email"] = _clean_email(changes["email"])
     with transaction.atomic():
-        account = _locked_account(account_id)
+        account = locked_account(account_id)
         for field, value in cleaned.items():
             setattr(account, field, value)
         if cleaned:
@@ -106,9 +118,9 @@ def account_update(*, actor, account_id, **changes):
     return account
 
 
-def account_user_create(*, actor, account_id, username, password, email=""):
-    """A customer login of an account."""
-    _require_staff(actor)
+def account_user_create(*, actor, account_id: int, username: str, password: str, email: str = ""):
+    """A customer login of an account (R33: created only through this service)."""
+    require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
     User = get_user_model()
     if not isinstance(username, str) or not username.strip():
         raise InvalidInput.on("username", "A username is required.")
@@ -116,7 +128,7 @@ def account_user_create(*, actor, account_id, username, password, email=""):
         raise InvalidInput.on("password", "A password is required.")
     email = _clean_email(email)
     with transaction.atomic():
-        account = _locked_account(account_id)
+        account = locked_account(account_id)
         user = User(username=username.strip(), email=email, account=account)
         try:
             user.full_clean(exclude=["password"])
@@ -135,59 +147,14 @@ def account_user_create(*, actor, account_id, username, password, email=""):
     return user
 
 
-def _locked_account(account_id):
-    try:
-        return Account.objects.select_for_update().get(pk=account_id)
-    except (Account.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such account.")
+# Transitions made inside other services' units of work (the caller holds the lock).
 
 
-def account_postpay_override(*, actor, account_id, to, reason):
-    """R7: support's way to change a final status; requires a reason; audited.
-
-    Refused while the account has an open manual operation (R12: an open operation means the
-    account is under review): the decision belongs to a manager in the queue, and changing
-    only the account would leave an operation no manager could decide (docs/decisions.md).
-    """
-    from manual_operations.models import ManualOperation, OperationStatus
-
-    from .errors import PostpayUnderReview
-
-    if to not in PostpayPermission.values or to == PostpayPermission.UNDER_REVIEW:
-        raise InvalidInput.on("to", "Choose approved, declined or none.")
-    if not (reason or "").strip():
-        raise InvalidInput.on("reason", "A reason is required.")
-    with transaction.atomic():
-        account = _locked_account(account_id)
-        open_operation = (
-            ManualOperation.objects.filter(account=account, status=OperationStatus.APPROVAL_REQUIRED)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if open_operation is not None:
-            raise PostpayUnderReview(
-                f"Account #{account.pk} is under review: manual operation #{open_operation} is open. "
-                "A manager decides it in the operator portal; the override is for final statuses only."
-            )
-        audited_transition(
-            account,
-            "override_postpay",
-            object_type=ObjectType.ACCOUNT,
-            field="postpay_permission",
-            actor=actor,
-            reason=f"support override: {reason.strip()}",
-            to=to,
-        )
-    return account
-
-
-# Transitions used inside other services' transactions (the caller holds the lock).
-
-
-def account_request_postpay_review(*, actor, account, reason):
+def _permission_transition(transition, *, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
     audited_transition(
         account,
-        "request_postpay_review",
+        transition,
+        uow=uow,
         object_type=ObjectType.ACCOUNT,
         field="postpay_permission",
         actor=actor,
@@ -195,30 +162,21 @@ def account_request_postpay_review(*, actor, account, reason):
     )
 
 
-def account_grant_postpay(*, actor, account, reason):
-    audited_transition(
-        account, "grant_postpay", object_type=ObjectType.ACCOUNT, field="postpay_permission", actor=actor, reason=reason
-    )
+def account_request_postpay_review(*, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
+    """R9, R36a: none → under_review."""
+    _permission_transition("request_postpay_review", uow=uow, actor=actor, account=account, reason=reason)
 
 
-def account_approve_postpay_in_advance(*, actor, account, reason):
+def account_grant_postpay(*, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
+    """R15: under_review → approved."""
+    _permission_transition("grant_postpay", uow=uow, actor=actor, account=account, reason=reason)
+
+
+def account_approve_postpay_in_advance(*, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
     """R36b: none → approved, the transition of an account created pre-approved (R7)."""
-    audited_transition(
-        account,
-        "preapprove_postpay",
-        object_type=ObjectType.ACCOUNT,
-        field="postpay_permission",
-        actor=actor,
-        reason=reason,
-    )
+    _permission_transition("preapprove_postpay", uow=uow, actor=actor, account=account, reason=reason)
 
 
-def account_refuse_postpay(*, actor, account, reason):
-    audited_transition(
-        account,
-        "refuse_postpay",
-        object_type=ObjectType.ACCOUNT,
-        field="postpay_permission",
-        actor=actor,
-        reason=reason,
-    )
+def account_refuse_postpay(*, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
+    """R16: under_review → declined."""
+    _permission_transition("refuse_postpay", uow=uow, actor=actor, account=account, reason=reason)

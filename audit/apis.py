@@ -10,12 +10,12 @@ from postpay_portal.api.pagination import ApiPagination
 from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
-from .models import AuditLogEntry, ObjectType
+from .models import API_OBJECT_TYPES, AuditLogEntry
 from .selectors import audit_log_list
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    object_type = django_filters.ChoiceFilter(choices=ObjectType.choices)
+    object_type = django_filters.ChoiceFilter(choices=[(t.value, t.label) for t in API_OBJECT_TYPES])
     object_id = IdFilter()
 
 
@@ -24,7 +24,7 @@ class AuditLogEntryOutput(serializers.Serializer):
 
     def get_fields(self):
         return {
-            "object_type": serializers.ChoiceField(choices=ObjectType.choices),
+            "object_type": serializers.ChoiceField(choices=[(t.value, t.label) for t in API_OBJECT_TYPES]),
             "object_id": serializers.IntegerField(),
             "field": serializers.CharField(),
             "from": serializers.CharField(source="from_value", allow_null=True),
@@ -42,7 +42,7 @@ class AuditLogListApi(ListAPIView):
     pagination_class = ApiPagination
 
     def get_queryset(self):
-        return audit_log_list(**validated_filters(AuditLogFilter, self))
+        return audit_log_list(**validated_filters(AuditLogFilter, self)).filter(object_type__in=API_OBJECT_TYPES)
 
     @extend_schema(
         parameters=filter_parameters(AuditLogFilter),

@@ -7,6 +7,17 @@ class ObjectType(models.TextChoices):
     ORDER = "order", "Order"
     MANUAL_OPERATION = "manual_operation", "Manual operation"
     POSTPAY_SETTINGS = "postpay_settings", "Postpay settings"
+    WEBHOOK_ENDPOINT = "webhook_endpoint", "Webhook endpoint"
+
+
+# The object types the REST audit log lists (CONTRACT §4); webhook endpoints' entries are
+# read in the operator portal (decision 120).
+API_OBJECT_TYPES = [
+    ObjectType.ACCOUNT,
+    ObjectType.ORDER,
+    ObjectType.MANUAL_OPERATION,
+    ObjectType.POSTPAY_SETTINGS,
+]
 
 
 class AuditLogEntry(models.Model):

@@ -1,118 +1,13 @@
-from contextlib import contextmanager
-from contextvars import ContextVar
+"""R29, R34: every audited change appends its log entries and its event to the unit of work
+of the business action that made it (``audit.unit_of_work``), inside that action's
+transaction: the entry and the event exist exactly when the change does."""
 
-from django.db import transaction
+from typing import Any
 
-from events.services import event_record_change, events_write
-from postpay_portal.bulk_sql import bulk_insert, bulk_update
+from events.outbox import event_record_change
 
 from .models import AuditLogEntry, ObjectType
-
-# The batch the changes of this context are written with, if any (``change_batch``).
-_batch = ContextVar("postpay_change_batch", default=None)
-
-
-class ChangeBatch:
-    """The writes of many changes made in one transaction, kept and written in bulk.
-
-    Bulk actions (R18, R36b) change hundreds of objects the same way: written one by one,
-    each change costs an UPDATE, its audit entry and its event, thirteen statements an
-    approval. Inside ``change_batch()`` the same services run unchanged, but
-    ``audited_transition`` records which fields the transition changed instead of saving,
-    and audit entries and events are kept; ``flush`` then writes one UPDATE per model and
-    set of fields, and one INSERT each for the entries, the events and their deliveries.
-
-    The caller holds the row locks of every object it changes (as for a single change), so
-    the guard of ``ConcurrentTransitionMixin`` (the status unchanged underneath) holds by
-    the lock; nothing reads the log back before the transaction ends.
-    """
-
-    def __init__(self):
-        self.saves = {}  # (model, pk) → (obj, changed attnames)
-        self.entries = []
-        self.events = []
-        self.after_commit = {}  # func → the items it is called with once committed
-
-    def save(self, obj, fields):
-        key = (type(obj), obj.pk)
-        known = self.saves.get(key)
-        self.saves[key] = (obj, (known[1] if known else set()) | set(fields))
-
-    def mark(self):
-        """Where the batch stands: ``rollback(mark)`` forgets what came after (a refusal)."""
-        return (
-            len(self.entries),
-            len(self.events),
-            len(self.saves),
-            {func: len(items) for func, items in self.after_commit.items()},
-        )
-
-    def rollback(self, mark):
-        entries, events, saves, after_commit = mark
-        del self.entries[entries:]
-        del self.events[events:]
-        for key in list(self.saves)[saves:]:
-            del self.saves[key]
-        for func, items in self.after_commit.items():
-            del items[after_commit.get(func, 0) :]
-
-    def flush(self):
-        groups = {}
-        for obj, fields in self.saves.values():
-            groups.setdefault((type(obj), tuple(sorted(fields))), []).append(obj)
-        for (model, fields), objs in groups.items():
-            if fields:
-                bulk_update(model, objs, fields)
-        bulk_insert(AuditLogEntry, self.entries)
-        events_write(self.events)
-        for func, items in self.after_commit.items():
-            if items:
-                transaction.on_commit(_calling(func, items), robust=True)
-        self.saves, self.entries, self.events, self.after_commit = {}, [], [], {}
-
-
-def _calling(func, items):
-    """``func(items)`` as an on-commit callback: a function (Django names a robust callback
-    that failed by its ``__qualname__``, which ``functools.partial`` lacks)."""
-
-    def call():
-        func(items)
-
-    call.func, call.items = func, items
-    return call
-
-
-def after_commit(func, items):
-    """``func(items)`` once the transaction commits (robust: a broker down must not undo a
-    committed change). Inside a ``change_batch``, one call with the items of the whole batch:
-    a bulk approval hands its orders to the broker in one message, not one a row."""
-    batch = _batch.get()
-    if batch is None:
-        transaction.on_commit(_calling(func, list(items)), robust=True)
-    else:
-        batch.after_commit.setdefault(func, []).extend(items)
-
-
-@contextmanager
-def change_batch():
-    """Defer the writes of the changes made inside to one bulk write at the end (inside the
-    caller's transaction, which must be open)."""
-    batch = ChangeBatch()
-    token = _batch.set(batch)
-    try:
-        yield batch
-    finally:
-        _batch.reset(token)
-    batch.flush()
-
-
-def _pending_events():
-    batch = _batch.get()
-    return batch.events if batch is not None else None
-
-
-def _values(obj):
-    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields if not field.primary_key}
+from .unit_of_work import UnitOfWork
 
 
 def _as_actor(actor):
@@ -131,7 +26,7 @@ def _stored(value):
     return str(value)
 
 
-def _entry(*, object_type, object_id, field, old, new, actor, reason):
+def _entry(uow, *, object_type, object_id, field, old, new, actor, reason):
     entry = AuditLogEntry(
         object_type=ObjectType(object_type),
         object_id=object_id,
@@ -141,65 +36,67 @@ def _entry(*, object_type, object_id, field, old, new, actor, reason):
         actor=_as_actor(actor),
         reason=reason or "",
     )
-    batch = _batch.get()
-    if batch is None:
-        bulk_insert(AuditLogEntry, [entry])  # one statement from the metadata, as in a batch
-    else:
-        batch.entries.append(entry)
+    uow.audit_entries.append(entry)
     return entry
 
 
-def audit_record(*, object_type, object_id, field, old, new, actor=None, reason="", obj=None):
-    """R29: append one change. Called by services inside their transaction, so the entry
-    exists exactly when the change it describes does.
-
-    R34: the change's event, if the contract publishes one, is appended beside it; pass the
-    changed ``obj`` when you have it, else the event reads it again.
-    """
+def audit_record(
+    *,
+    uow: UnitOfWork,
+    object_type: str,
+    object_id: int,
+    field: str,
+    old: Any,
+    new: Any,
+    actor=None,
+    reason: str = "",
+    obj=None,
+) -> AuditLogEntry:
+    """R29: one change of one field; R34: its event, if the contract publishes one (pass the
+    changed ``obj`` when you have it, else the event reads it again)."""
     entry = _entry(
-        object_type=object_type, object_id=object_id, field=field, old=old, new=new, actor=actor, reason=reason
+        uow, object_type=object_type, object_id=object_id, field=field, old=old, new=new, actor=actor, reason=reason
     )
     event_record_change(
+        uow=uow,
         object_type=object_type,
         object_id=object_id,
         obj=obj,
         changes={field: (old, new)},
         created=old is None,
-        pending=_pending_events(),
     )
     return entry
 
 
-def audit_record_changes(*, object_type, obj, changes, actor=None, reason=""):
+def audit_record_changes(
+    *, uow: UnitOfWork, object_type: str, obj, changes: dict, actor=None, reason: str = ""
+) -> list[AuditLogEntry]:
     """R29, R34: several fields of one object changed at once (``{field: (old, new)}``): one
     audit entry per field and one event for the change."""
     entries = [
-        _entry(object_type=object_type, object_id=obj.pk, field=field, old=old, new=new, actor=actor, reason=reason)
+        _entry(
+            uow, object_type=object_type, object_id=obj.pk, field=field, old=old, new=new, actor=actor, reason=reason
+        )
         for field, (old, new) in changes.items()
     ]
-    event_record_change(object_type=object_type, object_id=obj.pk, obj=obj, changes=changes, pending=_pending_events())
+    event_record_change(uow=uow, object_type=object_type, object_id=obj.pk, obj=obj, changes=changes)
     return entries
 
 
-def audited_transition(obj, transition, *, object_type, field, actor=None, reason="", **kwargs):
-    """Run one fsm transition method of ``obj``, save it and log old → new (R29) with its
+def audited_transition(
+    obj, transition: str, *, uow: UnitOfWork, object_type: str, field: str, actor=None, reason: str = "", **kwargs
+):
+    """Run one fsm transition method of ``obj``, save it, and log old → new (R29) with its
     event (R34).
 
     The caller holds the row lock; ``ConcurrentTransitionMixin`` also refuses the save if
     the status changed underneath.
     """
     old = getattr(obj, field)
-    batch = _batch.get()
-    before = _values(obj) if batch is not None else None
     result = getattr(obj, transition)(**kwargs)
-    if batch is None:
-        obj.save()
-    else:
-        for model_field in obj._meta.concrete_fields:  # what save() would set (auto_now)
-            if getattr(model_field, "auto_now", False):
-                model_field.pre_save(obj, add=False)
-        batch.save(obj, [name for name, value in _values(obj).items() if before[name] != value])
+    obj.save()
     audit_record(
+        uow=uow,
         object_type=object_type,
         object_id=obj.pk,
         field=field,
@@ -212,9 +109,7 @@ def audited_transition(obj, transition, *, object_type, field, actor=None, reaso
     return result
 
 
-def publish_change(*, object_type, obj, created):
+def publish_change(*, uow: UnitOfWork, object_type: str, obj, created: bool):
     """R34: the event of a change that has no audit entry of its own — a subscription
-    created, renewed or switched by provisioning — in the caller's transaction."""
-    return event_record_change(
-        object_type=object_type, object_id=obj.pk, obj=obj, created=created, pending=_pending_events()
-    )
+    created, renewed or switched by provisioning."""
+    return event_record_change(uow=uow, object_type=object_type, object_id=obj.pk, obj=obj, created=created)

@@ -78,11 +78,9 @@ def placers(manager, plan, prefix, count=20):
 
     customers = []
     for i in range(count):
-        account = account_create(actor=manager, name=f"{prefix} {i}", preapproved=True)
+        account = account_create(actor=None, name=f"{prefix} {i}", preapproved=True)
         customers.append(
-            account_user_create(
-                actor=manager, account_id=account.pk, username=f"{prefix}-{i}", password="bench-pass-123"
-            )
+            account_user_create(actor=None, account_id=account.pk, username=f"{prefix}-{i}", password="bench-pass-123")
         )
 
     def place(i):

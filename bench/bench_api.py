@@ -43,13 +43,12 @@ from accounts.models import User
 from accounts.services import account_create, account_user_create
 from subscriptions.services import plan_create
 
-operator = User.objects.create_user("bench-operator", password="x-long-password-1", is_staff=True)
-plan = plan_create(actor=operator, name="Flex", billing_model="postpay", price="29.00")
+plan = plan_create(actor=None, name="Flex", billing_model="postpay", price="29.00")
 tokens = []
 for i in range({threads}):
-    account = account_create(actor=operator, name=f"Bench {{i}}")
+    account = account_create(actor=None, name=f"Bench {{i}}")
     user = account_user_create(
-        actor=operator, account_id=account.pk, username=f"bench{{i}}", password="x-long-password-1"
+        actor=None, account_id=account.pk, username=f"bench{{i}}", password="x-long-password-1"
     )
     tokens.append(Token.objects.create(user=user).key)
 print(json.dumps({{"plan": plan.pk, "tokens": tokens}}))

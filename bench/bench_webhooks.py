@@ -128,8 +128,8 @@ def main():
 
         manager = ManagerFactory(username="bench-manager")
         postpay_settings_update(actor=manager, postpaid_permission_mode="manual")
-        postpaid = plan_create(actor=manager, name="Bench Flex", billing_model="postpay", price="10.00")
-        prepaid = plan_create(actor=manager, name="Bench Box", billing_model="prepay", price="5.00")
+        postpaid = plan_create(actor=None, name="Bench Flex", billing_model="postpay", price="10.00")
+        prepaid = plan_create(actor=None, name="Bench Box", billing_model="prepay", price="5.00")
 
         placement_cost(manager, postpaid)
         if not RedisServer.available():

@@ -104,16 +104,12 @@ def main():
         from pyinstrument import Profiler
         from rest_framework.authtoken.models import Token
 
-        from accounts.models import User
         from accounts.services import account_create, account_user_create
         from subscriptions.services import plan_create
 
-        operator = User.objects.create_user("profile-operator", password="x-long-password-1", is_staff=True)
-        plan = plan_create(actor=operator, name="Flex", billing_model="postpay", price="29.00")
-        account = account_create(actor=operator, name="Profile Co")
-        user = account_user_create(
-            actor=operator, account_id=account.pk, username="profiler", password="x-long-password-1"
-        )
+        plan = plan_create(actor=None, name="Flex", billing_model="postpay", price="29.00")
+        account = account_create(actor=None, name="Profile Co")
+        user = account_user_create(actor=None, account_id=account.pk, username="profiler", password="x-long-password-1")
         token = Token.objects.create(user=user).key
         app = get_wsgi_application()
         order = {"plan": plan.pk, "period": "commercial"}

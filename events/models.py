@@ -88,15 +88,6 @@ class WebhookEndpoint(models.Model):
     def subscribes_to(self, event_type):
         return ALL_EVENTS in self.events or event_type in self.events
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        _forget_active_endpoints()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        _forget_active_endpoints()
-        return result
-
     def signing_secrets(self, now):
         """The current secret, and the previous one while it is still valid (rotation)."""
         secrets = [self.secret]
@@ -172,11 +163,3 @@ class WebhookDelivery(ConcurrentTransitionMixin, models.Model):
         that two attempts never send at once; it records itself into the new series."""
         self.attempts = 0
         self.next_attempt_at = timezone.now()
-
-
-def _forget_active_endpoints():
-    """The outbox reads the active endpoints once per transaction (``_active_endpoints``); a
-    transaction that changes one must read them again."""
-    from .services.outbox import forget_active_endpoints
-
-    forget_active_endpoints()

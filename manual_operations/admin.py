@@ -18,20 +18,28 @@ from audit.models import ObjectType
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
-    apply_each,
     bulk_confirmation,
     bulk_outcome,
     bulk_summary,
     form_page,
     request_is_manual,
 )
+from postpay_portal.errors import DomainError
+from settings_app.selectors import postpay_settings_get
 
-from . import admin_views
+from . import presenters
 from .errors import OperationAlreadyDecided
+from .forms import ApproveForm, DeclineForm
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
-from .services import manual_operation_decline, manual_operations_approve
+from .selectors import exposure_for
+from .services import (
+    manual_operation_approve,
+    manual_operation_approve_many,
+    manual_operation_decline,
+    manual_operation_decline_many,
+)
 
 ALL = "all"
 
@@ -134,8 +142,8 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
     @admin.display(description="Age")
     def age(self, obj):
         """R17: highlighted past MANUAL_OPERATION_TARGET_HOURS; never decides by itself."""
-        text = admin_views.format_age(admin_views.age_of(obj))
-        if admin_views.is_past_target(obj):
+        text = presenters.format_age(presenters.age_of(obj))
+        if presenters.is_past_target(obj):
             return format_html(
                 '<span class="postpay-overdue" title="Waiting longer than the target of {} h">{} ⚠</span>',
                 f"{settings.MANUAL_OPERATION_TARGET_HOURS:g}",
@@ -212,13 +220,13 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         extra = dict(extra_context or {})
         if operation is not None:
             extra.update(
-                why_held=admin_views.why_held(operation),
-                why_title=admin_views.why_title(operation),
-                exposure=admin_views.exposure_for(operation),
+                why_held=presenters.why_held(operation, postpay_settings_get()),
+                why_title=presenters.why_title(operation),
+                exposure=exposure_for(operation),
                 audit_trail=audit_trail_html(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk),
                 can_decide=can_decide(request.user) and operation.is_open,
                 mode_is_manual=request_is_manual(request),
-                past_target=admin_views.is_past_target(operation),
+                past_target=presenters.is_past_target(operation),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -238,8 +246,9 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
             return redirect(change_url)
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            decided, error = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
-            if error is not None:
+            try:
+                decided = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
+            except DomainError as error:
                 messages.error(request, error.detail)
             else:
                 messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
@@ -261,23 +270,15 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
             ),
         )
 
-    @staticmethod
-    def _approve(*, actor, operation_id, note=""):
-        return admin_views.approve(actor=actor, operation_id=operation_id, note=note)
-
-    @staticmethod
-    def _decline(*, actor, operation_id, reason, note=""):
-        return admin_views.decline(actor=actor, operation_id=operation_id, reason=reason, note=note)
-
     def approve_view(self, request, operation_id):
         """R15: approve after a confirmation; the held order provisions after commit."""
         return self._decide_page(
             request,
             operation_id,
-            form_class=admin_views.ApproveForm,
+            form_class=ApproveForm,
             title=f"Approve operation #{operation_id}?",
             submit_label="Approve",
-            decide=self._approve,
+            decide=manual_operation_approve,
         )
 
     def decline_view(self, request, operation_id):
@@ -285,10 +286,10 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         return self._decide_page(
             request,
             operation_id,
-            form_class=admin_views.DeclineForm,
+            form_class=DeclineForm,
             title=f"Decline operation #{operation_id}?",
             submit_label="Decline",
-            decide=self._decline,
+            decide=manual_operation_decline,
         )
 
     def report_view(self, request):
@@ -319,7 +320,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         )
         if page is not None:
             return page
-        decided, skipped = decide(request.user, ids, form.cleaned_data)
+        decided, skipped = bulk_outcome(*decide(actor=request.user, operation_ids=ids, **form.cleaned_data))
         bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)", noun="operation(s)")
         return None
 
@@ -328,11 +329,9 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         return self._bulk(
             request,
             queryset,
-            form_class=admin_views.ApproveForm,
+            form_class=ApproveForm,
             verb="approve",
-            decide=lambda actor, ids, data: bulk_outcome(
-                *manual_operations_approve(actor=actor, operation_ids=ids, **data)
-            ),
+            decide=manual_operation_approve_many,
         )
 
     @admin.action(description="Decline selected operations", permissions=["decide"])
@@ -340,9 +339,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
         return self._bulk(
             request,
             queryset,
-            form_class=admin_views.DeclineForm,
+            form_class=DeclineForm,
             verb="decline",
-            decide=lambda actor, ids, data: apply_each(
-                lambda pk: manual_operation_decline(actor=actor, operation_id=pk, **data), ids
-            ),
+            decide=manual_operation_decline_many,
         )

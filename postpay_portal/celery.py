@@ -1,5 +1,4 @@
 import os
-from collections.abc import Mapping
 
 import structlog
 from celery import Celery, bootsteps
@@ -12,38 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postpay_portal.settings")
 register_embedded_broker()  # filesystem:// writes whole messages (postpay_portal/broker.py)
 
 
-class DjangoCelerySettings(Mapping):
-    """Django's ``CELERY_*`` settings, read once, the first time Celery reads its
-    configuration (Django's settings are loaded by then).
-
-    Given ``django.conf:settings`` itself, Celery looked up some 26 keys through Django's
-    lazy settings object on every enqueue, most of them missing (an AttributeError each):
-    a quarter of a task's publishing time (cProfile, issue 11 item 6). A test or a command
-    that changes the broker after start changes ``app.conf``, as ``tests.conftest`` does.
-    """
-
-    def __init__(self):
-        self._values = None
-
-    def _read(self):
-        if self._values is None:
-            from django.conf import settings
-
-            self._values = {name: getattr(settings, name) for name in dir(settings) if name.startswith("CELERY_")}
-        return self._values
-
-    def __getitem__(self, key):
-        return self._read()[key]
-
-    def __iter__(self):
-        return iter(self._read())
-
-    def __len__(self):
-        return len(self._read())
-
-
 app = Celery("postpay_portal")
-app.config_from_object(DjangoCelerySettings(), namespace="CELERY")
+app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 

@@ -263,7 +263,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Provisioning (R22): retries, the lease a delivery holds, and the sweep of orders left in
 # `provisioning` (lost message, killed worker, broker down at approval).
-PROVISIONER = env_str("POSTPAY_PROVISIONER", "subscriptions.provisioning.LocalProvisioner")
+PROVISIONER = env_str("POSTPAY_PROVISIONER", "subscriptions.provisioners.LocalProvisioner")
+# The module's name before decision 119; an installation that named it keeps working.
+PROVISIONER = PROVISIONER.replace("subscriptions.provisioning.", "subscriptions.provisioners.", 1)
 PROVISIONING_MAX_RETRIES = env_int("PROVISIONING_MAX_RETRIES", 5)
 PROVISIONING_RETRY_BACKOFF_SECONDS = env_float("PROVISIONING_RETRY_BACKOFF_SECONDS", 2.0)
 PROVISIONING_MAX_ATTEMPTS = env_int("PROVISIONING_MAX_ATTEMPTS", 10)

@@ -1,20 +1,15 @@
-from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .health import readiness
+from .health import OK, check_database, readiness
 
 
 @never_cache
 @require_GET
 def healthz(request):
     """CONTRACT §3: 200 when the database answers, 503 otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
+    if check_database() != OK:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
 

@@ -2,24 +2,33 @@ from django.db import transaction
 
 from audit.models import ObjectType
 from audit.services import audit_record_changes
-from postpay_portal.errors import InvalidInput, PermissionDenied
+from audit.unit_of_work import unit_of_work
+from postpay_portal.errors import InvalidInput
+from postpay_portal.guards import require_perm
 
 from .models import PermissionMode, PostpaySettings
 
+CHANGE_SETTINGS = "settings_app.change_postpaysettings"
 
-def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requires_approval=None, reason=""):
+
+def postpay_settings_update(
+    *,
+    actor,
+    postpaid_permission_mode: str | None = None,
+    trial_requires_approval: bool | None = None,
+    reason: str = "",
+) -> PostpaySettings:
     """R1–R4: change the settings row; each changed field is audited (who, when, old → new)
     and the change is one event (R34).
 
     Changing the mode touches no account status and no held order (R4).
     """
-    if actor is not None and not getattr(actor, "is_staff", False):
-        raise PermissionDenied("Only operators may change the postpay settings.")
+    require_perm(actor, CHANGE_SETTINGS, "Only operators may change the postpay settings.")
     if postpaid_permission_mode is not None and postpaid_permission_mode not in PermissionMode.values:
         raise InvalidInput.on("postpaid_permission_mode", f"Choose one of: {', '.join(PermissionMode.values)}.")
     if trial_requires_approval is not None and not isinstance(trial_requires_approval, bool):
         raise InvalidInput.on("trial_requires_approval", "Must be true or false.")
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         PostpaySettings.objects.get_or_create(pk=PostpaySettings.SINGLETON_PK)
         row = PostpaySettings.objects.select_for_update().get(pk=PostpaySettings.SINGLETON_PK)
         requested = {
@@ -37,6 +46,6 @@ def postpay_settings_update(*, actor, postpaid_permission_mode=None, trial_requi
             row.save(update_fields=[*changes, "updated_at"])
             # One audit entry per field, one event for the change (R34).
             audit_record_changes(
-                object_type=ObjectType.POSTPAY_SETTINGS, obj=row, changes=changes, actor=actor, reason=reason
+                uow=uow, object_type=ObjectType.POSTPAY_SETTINGS, obj=row, changes=changes, actor=actor, reason=reason
             )
     return row

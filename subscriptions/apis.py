@@ -14,14 +14,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.visibility import customer_visible_failure_reason, customer_visible_status
 from postpay_portal.api.fields import IdField, UsernameField
 from postpay_portal.api.filters import IdFilter, filter_parameters, validated_filters
 from postpay_portal.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from postpay_portal.api.idempotency import idempotent
 from postpay_portal.api.pagination import ApiPagination
 from postpay_portal.api.permissions import ModelPermission
-from postpay_portal.api.representation import represent
 from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
 
@@ -36,6 +34,7 @@ from .services import (
     subscription_renew,
     subscription_switch,
 )
+from .visibility import customer_visible_failure_reason, customer_visible_order_status
 
 GATE_REFUSALS = ["postpay_under_review", "postpay_declined"]
 CSRF = ["permission_denied"]  # a session-authenticated write without its CSRF token
@@ -124,7 +123,7 @@ class OrderOutput(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=OrderStatus.choices))
     def get_status(self, order):
-        return customer_visible_status(order) if self._is_customer() else order.status
+        return customer_visible_order_status(order) if self._is_customer() else order.status
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_failure_reason(self, order):
@@ -137,14 +136,6 @@ def order_output(request, order):
     """An order a service changed, re-read through the selector so that the response holds
     what a GET would show."""
     return OrderOutput(order_get(user=request.user, order_id=order.pk), context={"request": request}).data
-
-
-def created_order_output(request, order):
-    """An order a service just created: its placer is the requesting user and nobody has
-    approved it yet, so the returned instance already holds everything shown. It can be
-    neither failed by a decline nor carry a failure reason, so customers and staff read it
-    alike (R6, R24): the shared staff serializer answers for both."""
-    return represent(OrderOutput, order)
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -215,7 +206,7 @@ class OrderListApi(ListAPIView):
         fields = data.validated_data
         account_id = fields.get("account", request.user.account_id)
         order = order_place(actor=request.user, account_id=account_id, plan_id=fields["plan"], period=fields["period"])
-        return Response(created_order_output(request, order), status=201)
+        return Response(order_output(request, order), status=201)
 
 
 class OrderDetailApi(APIView):
@@ -340,7 +331,7 @@ class SubscriptionRenewApi(APIView):
     )
     def post(self, request, pk):
         order = subscription_renew(actor=request.user, subscription_id=pk)
-        return Response(created_order_output(request, order), status=201)
+        return Response(order_output(request, order), status=201)
 
 
 class SubscriptionSwitchApi(APIView):
@@ -367,4 +358,4 @@ class SubscriptionSwitchApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = subscription_switch(actor=request.user, subscription_id=pk, plan_id=data.validated_data["plan"])
-        return Response(created_order_output(request, order), status=201)
+        return Response(order_output(request, order), status=201)

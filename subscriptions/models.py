@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -41,6 +42,27 @@ OPEN_ORDER_STATUSES = [
     OrderStatus.WAITING_FOR_APPROVAL,
     OrderStatus.PROVISIONING,
 ]
+
+# R16: the failure reason of an order whose account's permission was declined.
+ORDER_FAILED_BY_DECLINE = "postpay_declined"
+
+
+def failed_by_decline_q():
+    """R16: the orders failed by a permission decline."""
+    return Q(status=OrderStatus.PROVISIONING_FAILED, failure_reason=ORDER_FAILED_BY_DECLINE)
+
+
+def open_order_q():
+    """R23, R32: the orders that hold their subscription ("only one open order per
+    subscription": ``order_in_progress``).
+
+    Open are the statuses of R23, and an order failed by a permission decline: its customer
+    reads it as held (R24), so it must hold its subscription exactly as a held order does, or
+    a renewal or switch would succeed after a decline and fail while under review — the
+    decline would show. It holds for operators too, so that no operator action on the
+    customer's behalf reveals the difference either (decision 51).
+    """
+    return Q(status__in=OPEN_ORDER_STATUSES) | failed_by_decline_q()
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -146,9 +168,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @property
     def failed_by_decline(self):
-        from accounts.visibility import is_order_failed_by_decline
-
-        return is_order_failed_by_decline(self)
+        """R16: failed because the account's permission was declined (it reads as held, R24)."""
+        return self.status == OrderStatus.PROVISIONING_FAILED and self.failure_reason == ORDER_FAILED_BY_DECLINE
 
     def _start_provisioning(self):
         self.enqueued_at = timezone.now()
@@ -164,8 +185,6 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=OrderStatus.WAITING_FOR_APPROVAL, target=OrderStatus.PROVISIONING_FAILED)
     def fail_by_decline(self):
         """R16: the reference's rule for orders linked to a declined operation."""
-        from accounts.visibility import ORDER_FAILED_BY_DECLINE
-
         self.failure_reason = ORDER_FAILED_BY_DECLINE
 
     @transition(field=status, source=OrderStatus.WAITING_FOR_PAYMENT, target=OrderStatus.PROVISIONING)
@@ -236,16 +255,15 @@ class ProvisioningAttempt(models.Model):
 
 
 class OrderTally(models.Model):
-    """Orders counted by status, kept by the database itself (issue 11 item 7).
+    """Orders counted by status, kept by the database itself (decision 109).
 
-    The REST API's ``count`` is exact (CONTRACT §4), and counting three million orders took
-    300 ms a page. Triggers on the orders table (``migrations/0005``) append a row ``(status,
-    ±1)`` for every insert, status change and delete, in the writer's own transaction: every
-    write path is counted — the services, the bulk writes of ``postpay_portal.bulk_sql``,
-    even a hand-written ``UPDATE`` — and a rolled-back one is not. Appending never waits for
-    another writer (one shared counter row would serialize every placement on its lock).
-    ``order_tally_compact`` folds the rows into one per status on beat's schedule, so a count
-    sums a handful of rows whatever the number of orders.
+    The REST API's ``count`` is exact (CONTRACT §4) and must not read millions of orders a
+    page. Triggers on the orders table (``migrations/0005``) append a row ``(status, ±1)``
+    for every insert, status change and delete, in the writer's own transaction: every write
+    path is counted, even a hand-written ``UPDATE``, and a rolled-back one is not. Appending
+    never waits for another writer (one shared counter row would serialize every placement
+    on its lock). ``order_tally_compact`` folds the rows into one per status on beat's
+    schedule, so a count sums a handful of rows whatever the number of orders.
     """
 
     status = models.CharField(max_length=50)

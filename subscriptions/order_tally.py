@@ -1,14 +1,12 @@
-"""The triggers that keep ``OrderTally`` (orders counted by status, issue 11 item 7).
+"""The triggers that keep ``OrderTally`` (orders counted by status, decision 109), for
+repairing them on SQLite.
 
-Each insert, status change and delete of an order appends ``(status, ±1)`` in the writer's
-own transaction; a ``TRUNCATE`` of the orders (PostgreSQL) empties the tally with them.
-PostgreSQL and SQLite (the embedded default) have them; on another database nothing is
-installed and the counts are read from the orders themselves (``TALLY_VENDORS``).
-
-SQLite drops a table's triggers when Django rebuilds the table in a later migration (its
-``ALTER TABLE`` is a copy): ``install`` therefore also runs after every ``migrate``
-(``apps.py``) and, finding a trigger missing, creates them again and counts afresh, in one
-transaction.
+``migrations/0005_order_tally`` installs them with its own frozen copy of these statements;
+a test holds the two copies equal. SQLite drops a table's triggers when Django rebuilds the
+table in a later migration (its ``ALTER TABLE`` is a copy): ``install`` therefore runs after
+every ``migrate`` (``apps.py``) and, finding a trigger missing, creates them again and counts
+afresh, in one transaction. On a database other than PostgreSQL and SQLite nothing is
+installed and the counts read the orders themselves (``TALLY_VENDORS``).
 """
 
 from django.db import transaction

@@ -1,11 +1,20 @@
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
-from accounts.visibility import failed_by_decline_q, open_order_q
+from accounts.models import Account, PostpayPermission
 from postpay_portal.errors import NotFound
 
 from . import order_tally
-from .models import Order, OrderStatus, OrderTally, Plan, Subscription
+from .models import (
+    BillingModel,
+    Order,
+    OrderStatus,
+    OrderTally,
+    Plan,
+    Subscription,
+    failed_by_decline_q,
+    open_order_q,
+)
 
 
 def plan_list():
@@ -85,3 +94,11 @@ def subscription_get(*, user, subscription_id):
 def open_order_for_subscription(subscription):
     """R23, R32: the order that holds the subscription, as ``open_order_q`` counts it."""
     return subscription.orders.filter(open_order_q()).order_by("-created_at", "-id").first()
+
+
+def accounts_to_approve_before_manual(queryset=None):
+    """R36b: accounts not reviewed (``none``) that already have a subscription on a postpaid
+    plan — R9 would hold each one's next renewal once the mode is Manually."""
+    postpaid = Subscription.objects.filter(account=OuterRef("pk"), plan__billing_model=BillingModel.POSTPAY)
+    queryset = Account.objects.all() if queryset is None else queryset
+    return queryset.filter(Exists(postpaid), postpay_permission=PostpayPermission.NONE)

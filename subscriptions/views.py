@@ -17,6 +17,7 @@ from accounts.views import customer_required
 from postpay_portal.errors import DomainError, InvalidInput, NotFound
 
 from .forms import OrderForm, SwitchPlanForm
+from .gate import order_gate_refusal
 from .models import OrderStatus, OrderType, Period
 from .selectors import (
     open_order_for_subscription,
@@ -26,7 +27,7 @@ from .selectors import (
     subscription_get,
     subscription_list,
 )
-from .services import order_cancel, order_gate_refusal, order_place, subscription_renew, subscription_switch
+from .services import order_cancel, order_place, subscription_renew, subscription_switch
 from .templatetags.portal import customer_status
 
 PAGE_SIZE = 25

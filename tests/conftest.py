@@ -38,6 +38,29 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
+# Fixtures that start a process or a server: their tests are left out of `make test-fast`.
+SLOW_FIXTURES = {
+    "start_worker",
+    "redis_server",
+    "live_server",
+    "page",
+    "browser",
+    "sqlite_server",
+    "web_processes",
+}
+SLOW_MARKERS = {"worker", "redis", "chromium"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` what waits on workers, servers or the browser (``make test-fast``
+    deselects them with ``-m "not slow"``); ``make test`` runs everything."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        markers = {marker.name for marker in item.iter_markers()}
+        if fixtures & SLOW_FIXTURES or markers & SLOW_MARKERS or "subprocess" in markers:
+            item.add_marker(pytest.mark.slow)
+
+
 # --- personas (STYLE §7) -----------------------------------------------------------------
 
 from tests.factories import (  # noqa: E402

@@ -2,7 +2,6 @@
 
 from .delivery import (  # noqa: F401
     enqueue_deliveries,
-    event_body,
     webhook_delivery_attempt,
     webhook_delivery_sweep,
 )
@@ -15,4 +14,3 @@ from .endpoints import (  # noqa: F401
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from .outbox import event_record_change, events_write  # noqa: F401

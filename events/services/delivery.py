@@ -16,11 +16,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.renderers import JSONRenderer
 from standardwebhooks.webhooks import Webhook
 
 from .. import sending
 from ..models import DeliveryStatus, WebhookDelivery
+from ..payloads import event_body
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,12 @@ def enqueue_deliveries(delivery_ids, countdown=None):
         deliver_webhook_task.apply_async((delivery_id,), countdown=countdown, retry=False)
 
 
-def event_body(event):
-    """The event exactly as ``GET /api/v1/events/`` shows it, as the bytes sent and signed."""
-    from ..apis import EventOutput
-
-    return JSONRenderer().render(EventOutput(event).data)
+def enqueue_on_commit(delivery_ids):
+    """Hand deliveries to the broker once the transaction commits (never before: a
+    rolled-back change must not be sent)."""
+    if delivery_ids:
+        ids = list(delivery_ids)
+        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
 
 
 def signature(endpoint, msg_id, timestamp, body_text):

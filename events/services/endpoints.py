@@ -1,8 +1,9 @@
 """R34: webhook endpoints — create, change, delete, rotate the secret — and sending again
 (redeliver one delivery, replay an endpoint from an event).
 
-Each needs the Django permission the operator portal asks for the same action (R33);
-``actor=None`` is the system (tests' setup, commands).
+Each needs the Django permission the operator portal asks for the same action (R33;
+``postpay_portal.guards.require_perm``). Changes of an endpoint are audited (R29): they say
+where the platform's data goes.
 """
 
 import base64
@@ -13,12 +14,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+from audit.models import ObjectType
+from audit.services import audit_record_changes
+from audit.unit_of_work import unit_of_work
+from postpay_portal.errors import InvalidInput, NotFound
+from postpay_portal.guards import require_perm
 
 from .. import sending
 from ..ids import looks_like_event_id
 from ..models import ALL_EVENTS, Event, EventType, WebhookDelivery, WebhookEndpoint
-from .outbox import enqueue_on_commit
+from .delivery import enqueue_on_commit
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -33,8 +38,29 @@ def new_secret():
 
 
 def _require(actor, verb, model="webhookendpoint"):
-    if actor is not None and not (actor.is_staff and actor.has_perm(f"events.{verb}_{model}")):
-        raise PermissionDenied("Only webhook managers may do this.")
+    require_perm(actor, f"events.{verb}_{model}", "Only webhook managers may do this.")
+
+
+AUDITED_LENGTH = 64  # the log's value columns
+
+
+def _audited(value):
+    """An endpoint's field as the audit log keeps it: text, cut to the log's column."""
+    if value is None:
+        return None
+    text = ", ".join(value) if isinstance(value, list) else str(value)
+    return text if len(text) <= AUDITED_LENGTH else text[: AUDITED_LENGTH - 1] + "…"
+
+
+def _audit(uow, actor, endpoint, changes, reason):
+    audit_record_changes(
+        uow=uow,
+        object_type=ObjectType.WEBHOOK_ENDPOINT,
+        obj=endpoint,
+        changes={field: (_audited(old), _audited(new)) for field, (old, new) in changes.items()},
+        actor=actor,
+        reason=reason,
+    )
 
 
 def _clean(changes):
@@ -87,7 +113,10 @@ def webhook_endpoint_create(*, actor, url, events, description=""):
     """The endpoint with a new secret; the caller shows ``endpoint.secret`` once."""
     _require(actor, "add")
     cleaned = _clean({"url": url, "events": events, "description": description})
-    return WebhookEndpoint.objects.create(**cleaned, secret=new_secret())
+    with transaction.atomic(), unit_of_work() as uow:
+        endpoint = WebhookEndpoint.objects.create(**cleaned, secret=new_secret())
+        _audit(uow, actor, endpoint, {field: (None, value) for field, value in cleaned.items()}, "endpoint created")
+    return endpoint
 
 
 def webhook_endpoint_update(*, actor, endpoint_id, **changes):
@@ -97,28 +126,34 @@ def webhook_endpoint_update(*, actor, endpoint_id, **changes):
     if unknown:
         raise InvalidInput(fields={field: ["This field cannot be changed."] for field in sorted(unknown)})
     cleaned = _clean(changes)
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         endpoint = _locked_endpoint(endpoint_id)
-        for field, value in cleaned.items():
-            setattr(endpoint, field, value)
-        if cleaned:
-            endpoint.save(update_fields=list(cleaned))
+        changes = {field: (getattr(endpoint, field), value) for field, value in cleaned.items()}
+        changes = {field: (old, new) for field, (old, new) in changes.items() if old != new}
+        for field, (_, new) in changes.items():
+            setattr(endpoint, field, new)
+        if changes:
+            endpoint.save(update_fields=list(changes))
+            _audit(uow, actor, endpoint, changes, "endpoint changed")
     return endpoint
 
 
 def webhook_endpoint_delete(*, actor, endpoint_id):
     """Its deliveries go with it; an attempt in flight finds its delivery gone."""
     _require(actor, "delete")
-    with transaction.atomic():
-        _locked_endpoint(endpoint_id).delete()
+    with transaction.atomic(), unit_of_work() as uow:
+        endpoint = _locked_endpoint(endpoint_id)
+        _audit(uow, actor, endpoint, {"url": (endpoint.url, None)}, "endpoint deleted")
+        endpoint.delete()
 
 
 def webhook_endpoint_rotate_secret(*, actor, endpoint_id):
     """A new secret; the previous one keeps signing for 24 h, so a receiver can switch
     without losing a delivery (each is signed with both meanwhile)."""
     _require(actor, "change")
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         endpoint = _locked_endpoint(endpoint_id)
+        _audit(uow, actor, endpoint, {"secret": (None, None)}, "secret rotated")  # never the secret itself
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_VALID_FOR
         endpoint.secret = new_secret()

@@ -2,7 +2,7 @@
 
 from django import template
 
-from manual_operations.admin_views import format_age
+from manual_operations.presenters import format_age
 
 register = template.Library()
 

@@ -5,8 +5,7 @@ Every SQLite transaction here is ``BEGIN IMMEDIATE`` (RECIPES: no "database is l
 twenty simultaneous orders): it takes the database's write lock at ``BEGIN``, and a second
 writer waits in SQLite's busy handler, which sleeps between tries — 1, 2, 5, 10 … up to
 100 ms each — whether or not the lock came free meanwhile. Under ``make run`` (one threaded
-runserver process) the profiler found placing an order spent a third of its time asleep
-there, and a 95th percentile of a second.
+runserver process) placements spent much of their time asleep there (decision 97).
 
 So a thread takes this process's lock for its database before ``BEGIN IMMEDIATE`` and
 releases it when the transaction ends (commit, rollback, or the connection closes): the
@@ -15,11 +14,9 @@ threads of one process hand the write lock to each other at once, in turn. Anoth
 Nothing about what a transaction sees or may do changes; only how writers wait.
 """
 
-import logging
 import threading
 import time
 
-from django.conf import settings
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
@@ -32,19 +29,8 @@ def _process_lock(name):
         return _locks.setdefault(str(name), threading.Lock())
 
 
-_sql_log = logging.getLogger("django.db.backends")
-
-
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_process_lock = False
-
-    @property
-    def queries_logged(self):
-        """Statements are recorded (``connection.queries``) and logged when asked for — a
-        test's ``CaptureQueriesContext``, or ``DEBUG`` with the ``django.db.backends``
-        logger at DEBUG — not on every statement of every ``DEBUG`` run: with SQLite, Django
-        quotes each statement's parameters for that record by running one more query."""
-        return self.force_debug_cursor or (settings.DEBUG and _sql_log.isEnabledFor(logging.DEBUG))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,9 +51,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _begin_immediate(self):
         """``BEGIN IMMEDIATE``, polling every millisecond or two while another process (the
-        worker) holds the write lock, instead of in SQLite's busy handler, which sleeps 25 to
-        100 ms a try once a wait is a few tries old: the profiler saw 80 ms waits for a lock
-        held 6 ms."""
+        worker) holds the write lock, instead of in SQLite's busy handler, which sleeps up to
+        100 ms a try once a wait is a few tries old, long after the lock came free."""
         raw = self.connection
         raw.execute("PRAGMA busy_timeout = 0")
         try:

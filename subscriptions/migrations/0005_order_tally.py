@@ -1,23 +1,90 @@
-"""Orders counted by status, kept by triggers (issue 11 item 7; ``subscriptions/order_tally.py``).
+"""Orders counted by status, kept by triggers (decision 109, ``OrderTally``).
 
-The API's exact ``count`` of three million orders took 300 ms a page; the tally's few rows
-give it at once. Creating the triggers counts the orders already there, in the same
-transaction.
+The SQL is frozen here, per vendor, as it was when this migration was written: a migration
+never imports live code. ``subscriptions/order_tally.py`` holds the same statements for the
+SQLite repair after a table rebuild (``apps.py``). Creating the triggers counts the orders
+already there, in the same transaction.
 """
 
 from django.db import migrations, models
 
+ORDERS = "subscriptions_order"
+TALLY = "subscriptions_ordertally"
 
-def install(apps, schema_editor):
-    from subscriptions import order_tally
+POSTGRESQL = [
+    f"""
+    CREATE OR REPLACE FUNCTION {ORDERS}_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+            DELETE FROM {TALLY};
+            RETURN NULL;
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            INSERT INTO {TALLY} (status, delta) VALUES (OLD.status, -1);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            INSERT INTO {TALLY} (status, delta) VALUES (NEW.status, 1);
+        END IF;
+        RETURN NULL;
+    END
+    $$""",
+    f"""CREATE OR REPLACE TRIGGER {ORDERS}_tally_insert AFTER INSERT ON {ORDERS}
+        FOR EACH ROW EXECUTE FUNCTION {ORDERS}_tally()""",
+    f"""CREATE OR REPLACE TRIGGER {ORDERS}_tally_update AFTER UPDATE OF status ON {ORDERS}
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION {ORDERS}_tally()""",
+    f"""CREATE OR REPLACE TRIGGER {ORDERS}_tally_delete AFTER DELETE ON {ORDERS}
+        FOR EACH ROW EXECUTE FUNCTION {ORDERS}_tally()""",
+    f"""CREATE OR REPLACE TRIGGER {ORDERS}_tally_truncate AFTER TRUNCATE ON {ORDERS}
+        FOR EACH STATEMENT EXECUTE FUNCTION {ORDERS}_tally()""",
+]
+POSTGRESQL_DROP = [
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_insert ON {ORDERS}",
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_update ON {ORDERS}",
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_delete ON {ORDERS}",
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_truncate ON {ORDERS}",
+    f"DROP FUNCTION IF EXISTS {ORDERS}_tally()",
+]
 
-    order_tally.install(schema_editor.connection)
+SQLITE = [
+    f"""CREATE TRIGGER IF NOT EXISTS {ORDERS}_tally_insert AFTER INSERT ON {ORDERS} BEGIN
+        INSERT INTO {TALLY} (status, delta) VALUES (NEW.status, 1);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {ORDERS}_tally_update AFTER UPDATE OF status ON {ORDERS}
+        WHEN OLD.status IS NOT NEW.status BEGIN
+        INSERT INTO {TALLY} (status, delta) VALUES (OLD.status, -1);
+        INSERT INTO {TALLY} (status, delta) VALUES (NEW.status, 1);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {ORDERS}_tally_delete AFTER DELETE ON {ORDERS} BEGIN
+        INSERT INTO {TALLY} (status, delta) VALUES (OLD.status, -1);
+    END""",
+]
+SQLITE_DROP = [
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_insert",
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_update",
+    f"DROP TRIGGER IF EXISTS {ORDERS}_tally_delete",
+]
+
+RECOUNT = [
+    f"DELETE FROM {TALLY}",
+    f"INSERT INTO {TALLY} (status, delta) SELECT status, COUNT(*) FROM {ORDERS} GROUP BY status",
+]
 
 
-def uninstall(apps, schema_editor):
-    from subscriptions import order_tally
+class RunSQLOn(migrations.RunSQL):
+    """``RunSQL`` on one database vendor only; elsewhere nothing (the counts then read the
+    orders themselves)."""
 
-    order_tally.uninstall(schema_editor.connection)
+    def __init__(self, vendor, sql, reverse_sql):
+        super().__init__(sql, reverse_sql, elidable=False)
+        self.vendor = vendor
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == self.vendor:
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == self.vendor:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
@@ -34,5 +101,6 @@ class Migration(migrations.Migration):
                 ("delta", models.BigIntegerField()),
             ],
         ),
-        migrations.RunPython(install, uninstall, elidable=False),
+        RunSQLOn("postgresql", POSTGRESQL + RECOUNT, POSTGRESQL_DROP),
+        RunSQLOn("sqlite", SQLITE + RECOUNT, SQLITE_DROP),
     ]

@@ -1,16 +1,13 @@
 """The only write path for plans, orders and subscriptions (STYLE §1)."""
 
 from .orders import (  # noqa: F401
-    GateDecision,
     order_cancel,
     order_fail_by_decline,
-    order_gate_refusal,
     order_pay,
     order_place,
     order_release_after_approval,
     order_retry_provisioning,
     plan_create,
-    postpay_gate,
     subscription_renew,
     subscription_switch,
 )

@@ -1,73 +1,33 @@
-import enum
 from decimal import Decimal, InvalidOperation
 
 import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import PostpayPermission
+from accounts.lock_objects import locked_account
+from accounts.models import Account
 from accounts.services import account_request_postpay_review
-from accounts.visibility import open_order_q, refusal_for
+from accounts.visibility import refusal_for
 from audit.models import ObjectType
 from audit.services import audit_record, audited_transition
+from audit.unit_of_work import UnitOfWork, unit_of_work
 from postpay_portal.errors import InvalidInput, NotFound
-from settings_app.selectors import postpay_settings_from, postpay_settings_get, with_postpay_settings
+from postpay_portal.guards import as_id, is_staff, require_perm, require_user
+from settings_app.selectors import postpay_settings_get
 
 from ..errors import InvalidOrderStatus, OrderInProgress
-from ..models import (
-    BillingModel,
-    Order,
-    OrderStatus,
-    OrderType,
-    Period,
-    Plan,
-    Subscription,
-)
-from .common import as_id, is_staff, locked_account_for, require_staff, require_user
+from ..gate import GateDecision, postpay_gate
+from ..lock_objects import order_qs_select_for_update, subscription_qs_select_for_update
+from ..models import BillingModel, Order, OrderStatus, OrderType, Period, Plan, Subscription, open_order_q
 from .provisioning import enqueue_on_commit
 
 logger = structlog.get_logger(__name__)
 
-
-class GateDecision(enum.Enum):
-    PROCEED = "proceed"
-    HOLD = "hold"
-    REFUSE = "refuse"
+ADD_PLAN = "subscriptions.add_plan"
+CHANGE_ORDER = "subscriptions.change_order"
 
 
-def postpay_gate(*, account, plan, period, order_type, settings_row=None):
-    """R5, R9–R11, R13: does this order go ahead, wait for a manager, or get refused?
-
-    Gated when the mode is Manually, the plan is postpaid, the period is commercial (or
-    trial with R2 on), for any order type. Operators' orders obey the same gate (R5).
-    """
-    settings_row = settings_row or postpay_settings_get()
-    gated = (
-        settings_row.is_manual
-        and plan.billing_model == BillingModel.POSTPAY
-        and (period == Period.COMMERCIAL or settings_row.trial_requires_approval)
-        and order_type in OrderType.values
-    )
-    if not gated or account.postpay_permission == PostpayPermission.APPROVED:
-        return GateDecision.PROCEED
-    if account.postpay_permission == PostpayPermission.NONE:
-        return GateDecision.HOLD
-    return GateDecision.REFUSE
-
-
-def order_gate_refusal(*, actor, account, plan, period, order_type=OrderType.NEW, settings_row=None):
-    """R27: the refusal an order would meet, for showing it before submit; None if none.
-
-    Read-only twin of the check inside ``_order_create``; both call ``postpay_gate``.
-    A page asking for many plans passes the ``settings_row`` it read once.
-    """
-    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row)
-    if decision is GateDecision.REFUSE:
-        return refusal_for(actor, account.postpay_permission)
-    return None
-
-
-def _plan(plan_id):
+def _plan(plan_id) -> Plan:
     plan_id = as_id(plan_id, "plan")
     try:
         return Plan.objects.get(pk=plan_id)
@@ -75,16 +35,7 @@ def _plan(plan_id):
         raise InvalidInput.on("plan", "No such plan.")
 
 
-def _plan_and_settings(plan_id):
-    """The plan and the settings row the gate reads, in one statement (issue 11 item 6)."""
-    plan_id = as_id(plan_id, "plan")
-    plan = with_postpay_settings(Plan, plan_id)
-    if plan is None:
-        raise InvalidInput.on("plan", "No such plan.")
-    return plan, postpay_settings_from(plan)
-
-
-def _period(period, plan):
+def _period(period, plan) -> str:
     if period not in Period.values:
         raise InvalidInput.on("period", f"Choose one of: {', '.join(Period.values)}.")
     if period == Period.TRIAL and not plan.has_trial:
@@ -92,54 +43,58 @@ def _period(period, plan):
     return period
 
 
-def order_place(*, actor, account_id, plan_id, period):
+def _locked_account_for(actor, account_id) -> Account:
+    """Lock the account the actor acts for. Another account is 404, as missing (R31)."""
+    require_user(actor)
+    account_id = as_id(account_id, "account")
+    if not is_staff(actor) and getattr(actor, "account_id", None) != account_id:
+        raise NotFound("No such account.")
+    return locked_account(account_id)
+
+
+def order_place(*, actor, account_id: int, plan_id: int, period: str) -> Order:
     """R5, R9–R13, R20, R21: place a `new` order for an account.
 
     Customers may order only for their own account; operators for any (and obey the gate).
-    The plan and the settings are read before the transaction (see ``_order_create``).
     """
     require_user(actor)
-    plan, settings_row = _plan_and_settings(plan_id)
+    plan = _plan(plan_id)
     period = _period(period, plan)
-    with transaction.atomic():
-        account = locked_account_for(actor, account_id)
-        return _order_create(
-            actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW, settings_row=settings_row
-        )
+    with transaction.atomic(), unit_of_work() as uow:
+        account = _locked_account_for(actor, account_id)
+        return _order_create(uow, actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW)
 
 
-def subscription_renew(*, actor, subscription_id):
+def subscription_renew(*, actor, subscription_id: int) -> Order:
     """R23: a `renewal` order for one more billing period, through the same gate (R5)."""
-    settings_row = postpay_settings_get()
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         account, subscription = _locked_subscription(actor, subscription_id)
         return _order_create(
+            uow,
             actor=actor,
             account=account,
             plan=subscription.plan,
             period=Period.COMMERCIAL,
             order_type=OrderType.RENEWAL,
             subscription=subscription,
-            settings_row=settings_row,
         )
 
 
-def subscription_switch(*, actor, subscription_id, plan_id):
+def subscription_switch(*, actor, subscription_id: int, plan_id: int) -> Order:
     """R23: a `switch` order to another plan, through the same gate (R5)."""
-    settings_row = postpay_settings_get()
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         account, subscription = _locked_subscription(actor, subscription_id)
         plan = _plan(plan_id)
         if plan.pk == subscription.plan_id:
             raise InvalidInput.on("plan", "The subscription is already on this plan.")
         return _order_create(
+            uow,
             actor=actor,
             account=account,
             plan=plan,
             period=Period.COMMERCIAL,
             order_type=OrderType.SWITCH,
             subscription=subscription,
-            settings_row=settings_row,
         )
 
 
@@ -151,15 +106,15 @@ def _locked_subscription(actor, subscription_id):
     account_id = Subscription.objects.filter(pk=subscription_id).values_list("account_id", flat=True).first()
     if account_id is None:
         raise NotFound("No such subscription.")
-    account = locked_account_for(actor, account_id)
-    subscription = Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=subscription_id)
+    account = _locked_account_for(actor, account_id)
+    subscription = subscription_qs_select_for_update().select_related("plan").get(pk=subscription_id)
     _ensure_no_open_order(subscription.pk)
     return account, subscription
 
 
 def _ensure_no_open_order(subscription_id, *, besides=None):
     """R23, R32: one open order per subscription, an order failed by a decline included
-    (``accounts.visibility.open_order_q``): the customer reads it as held."""
+    (``models.open_order_q``): the customer reads it as held."""
     others = Order.objects.filter(open_order_q(), subscription_id=subscription_id)
     if besides is not None:
         others = others.exclude(pk=besides)
@@ -167,21 +122,19 @@ def _ensure_no_open_order(subscription_id, *, besides=None):
         raise OrderInProgress()
 
 
-def _order_create(*, actor, account, plan, period, order_type, settings_row, subscription=None):
-    """The caller holds the account's lock: the gate's read of the account's status and the
-    writes are one step.
-
-    The plan and the settings row are read before the transaction (issue 11, item 6:
-    a transaction that holds less holds its locks for less time — on SQLite, the whole
-    database's write lock). Plans never change after ``plan_create``; the settings row is
-    never locked by a placement either way, so reading it a moment earlier gates the order
-    as the mode stood a moment earlier, as a placement that started then would have been
-    (R4: a change of mode decides nothing about orders anyway).
-    """
-    decision = postpay_gate(account=account, plan=plan, period=period, order_type=order_type, settings_row=settings_row)
-    if decision is GateDecision.REFUSE:
+def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, subscription=None) -> Order:
+    """The caller holds the account's lock: the gate's reads of the account and the settings
+    and the writes are one step."""
+    gate = postpay_gate(
+        permission=account.postpay_permission,
+        plan=plan,
+        period=period,
+        order_type=order_type,
+        settings_row=postpay_settings_get(),
+    )
+    if gate.decision is GateDecision.REFUSE:
         raise refusal_for(actor, account.postpay_permission)  # R10, masked for customers (R6)
-    if decision is GateDecision.HOLD:
+    if gate.decision is GateDecision.HOLD:
         status = OrderStatus.WAITING_FOR_APPROVAL  # R9
     elif plan.billing_model == BillingModel.POSTPAY or period == Period.TRIAL:
         status = OrderStatus.PROVISIONING  # R21
@@ -198,15 +151,13 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
         created_by=actor,
         enqueued_at=timezone.now() if status == OrderStatus.PROVISIONING else None,
     )
-    if subscription is None:
-        order.save()  # a `new` order: no open-order constraint can fire, no savepoint needed
-    else:
-        try:
-            with transaction.atomic():
-                order.save()
-        except IntegrityError:
-            raise OrderInProgress()  # R23's constraint caught a race the lock did not
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        raise OrderInProgress()  # R23's constraint caught a race the lock did not
     audit_record(
+        uow=uow,
         object_type=ObjectType.ORDER,
         object_id=order.pk,
         field="status",
@@ -216,23 +167,27 @@ def _order_create(*, actor, account, plan, period, order_type, settings_row, sub
         reason=f"{order_type} order placed",
         obj=order,
     )
-    # R35, logged once the order exists for everyone: after commit, and outside the
-    # transaction's locks (on SQLite the whole database's write lock), where a log handler
-    # shared by the server's threads would make every other writer wait for it too.
+    # R35: logged once the order exists for everyone, outside the transaction's locks.
     placed = {"order_id": order.pk, "account_id": account.pk, "type": order_type, "status": status}
-    transaction.on_commit(lambda: logger.info("order_placed", **placed), robust=True)
-    if decision is GateDecision.HOLD:
+    uow.after_commit(_log_placed, [placed])
+    if gate.decision is GateDecision.HOLD:
         from manual_operations.services import manual_operation_open
 
-        account_request_postpay_review(actor=actor, account=account, reason=f"first gated order #{order.pk}")
-        manual_operation_open(actor=actor, account=account, order=order)
+        account_request_postpay_review(uow=uow, actor=actor, account=account, reason=f"first gated order #{order.pk}")
+        manual_operation_open(uow=uow, actor=actor, account=account, order=order)
     elif status == OrderStatus.PROVISIONING:
-        enqueue_on_commit(order.pk)
+        enqueue_on_commit(uow, order.pk)
     return order
 
 
-def plan_create(*, actor, name, billing_model, price, trial_days=0):
-    require_staff(actor, "create plans")
+def _log_placed(placements):
+    for placed in placements:
+        logger.info("order_placed", **placed)
+
+
+def plan_create(*, actor, name: str, billing_model: str, price, trial_days: int = 0) -> Plan:
+    """The catalog: plans are created, never edited (decision 9)."""
+    require_perm(actor, ADD_PLAN, "Only operators may create plans.")
     fields = {}
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         fields["name"] = ["A name of at most 200 characters is required."]
@@ -251,11 +206,11 @@ def plan_create(*, actor, name, billing_model, price, trial_days=0):
     return Plan.objects.create(name=name.strip(), billing_model=billing_model, price=price, trial_days=trial_days)
 
 
-def _locked_order_for(actor, order_id):
+def _locked_order_for(actor, order_id) -> Order:
     require_user(actor)
     order_id = as_id(order_id, "order")
     try:
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_qs_select_for_update().get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound("No such order.")
     if not is_staff(actor) and order.account_id != getattr(actor, "account_id", None):
@@ -263,64 +218,74 @@ def _locked_order_for(actor, order_id):
     return order
 
 
-def _order_transition(order, name, *, actor, reason="", **kwargs):
+def order_transition(uow: UnitOfWork, order: Order, name: str, *, actor, reason: str = "", **kwargs) -> None:
+    """One status change of a locked order, audited (R29) with its event (R34) and logged
+    (R35)."""
     old = order.status
-    audited_transition(order, name, object_type=ObjectType.ORDER, field="status", actor=actor, reason=reason, **kwargs)
-    logger.info("order_status_changed", order_id=order.pk, old=old, new=order.status, reason=reason)  # R35
+    audited_transition(
+        order, name, uow=uow, object_type=ObjectType.ORDER, field="status", actor=actor, reason=reason, **kwargs
+    )
+    logger.info("order_status_changed", order_id=order.pk, old=old, new=order.status, reason=reason)
 
 
-def order_pay(*, actor, order_id):
+def order_pay(*, actor, order_id: int) -> Order:
     """R21: an operator records the payment; provisioning starts after commit."""
-    require_staff(actor, "record payments")
-    with transaction.atomic():
+    require_user(actor)
+    require_perm(actor, CHANGE_ORDER, "Only operators may record payments.")
+    with transaction.atomic(), unit_of_work() as uow:
         order = _locked_order_for(actor, order_id)
         if order.status != OrderStatus.WAITING_FOR_PAYMENT:
             raise InvalidOrderStatus("Only an order waiting for payment can be paid.")
-        _order_transition(order, "pay", actor=actor, reason="payment recorded")
-        enqueue_on_commit(order.pk)
+        order_transition(uow, order, "pay", actor=actor, reason="payment recorded")
+        enqueue_on_commit(uow, order.pk)
     return order
 
 
-def order_cancel(*, actor, order_id):
-    """R25: only an order waiting for payment can be cancelled; a held one cannot."""
-    with transaction.atomic():
+def order_cancel(*, actor, order_id: int) -> Order:
+    """R25: only an order waiting for payment can be cancelled; a held one cannot. Customers
+    cancel their own orders; staff need the permission to change orders (R33)."""
+    require_user(actor)
+    if is_staff(actor):
+        require_perm(actor, CHANGE_ORDER, "Only operators may cancel orders.")
+    with transaction.atomic(), unit_of_work() as uow:
         order = _locked_order_for(actor, order_id)
         if order.status != OrderStatus.WAITING_FOR_PAYMENT:
             raise InvalidOrderStatus("Only an order waiting for payment can be cancelled.")
-        _order_transition(order, "cancel", actor=actor, reason="cancelled")
+        order_transition(uow, order, "cancel", actor=actor, reason="cancelled")
     return order
 
 
-def order_retry_provisioning(*, actor, order_id):
+def order_retry_provisioning(*, actor, order_id: int) -> Order:
     """R22: retry a failed provisioning; never an order failed by a decline (R16). R23: a
     renewal or switch is retried only while no other order of its subscription is open."""
-    require_staff(actor, "retry provisioning")
-    with transaction.atomic():
+    require_user(actor)
+    require_perm(actor, CHANGE_ORDER, "Only operators may retry provisioning.")
+    with transaction.atomic(), unit_of_work() as uow:
         order = _locked_order_for(actor, order_id)
         if order.status != OrderStatus.PROVISIONING_FAILED or order.failed_by_decline:
             raise InvalidOrderStatus("Only an order whose provisioning failed (not by a decline) can be retried.")
         if order.subscription_id is not None:
             # Lock order → subscription (STYLE §2): a renewal placed meanwhile has committed.
-            Subscription.objects.select_for_update().filter(pk=order.subscription_id).first()
+            subscription_qs_select_for_update().filter(pk=order.subscription_id).first()
             _ensure_no_open_order(order.subscription_id, besides=order.pk)
         try:
             with transaction.atomic():
-                _order_transition(order, "retry_provisioning", actor=actor, reason="provisioning retried")
+                order_transition(uow, order, "retry_provisioning", actor=actor, reason="provisioning retried")
         except IntegrityError:
             raise OrderInProgress()  # R23's constraint caught what the lock did not
-        enqueue_on_commit(order.pk)
+        enqueue_on_commit(uow, order.pk)
     return order
 
 
-# Used by manual_operations.services inside its locked transaction.
+# Made inside manual_operations' units of work, on rows they locked.
 
 
-def order_release_after_approval(*, actor, order):
+def order_release_after_approval(uow: UnitOfWork, *, actor, order: Order) -> None:
     """R15: held order → provisioning; the task runs after the decision commits."""
-    _order_transition(order, "release", actor=actor, reason="postpay permission approved", approved_by=actor)
-    enqueue_on_commit(order.pk)
+    order_transition(uow, order, "release", actor=actor, reason="postpay permission approved", approved_by=actor)
+    enqueue_on_commit(uow, order.pk)
 
 
-def order_fail_by_decline(*, actor, order):
+def order_fail_by_decline(uow: UnitOfWork, *, actor, order: Order) -> None:
     """R16: held order → provisioning_failed with reason postpay_declined."""
-    _order_transition(order, "fail_by_decline", actor=actor, reason="postpay permission declined")
+    order_transition(uow, order, "fail_by_decline", actor=actor, reason="postpay permission declined")

@@ -16,11 +16,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.models import ObjectType
-from audit.services import after_commit, audited_transition, publish_change
+from audit.services import audited_transition, publish_change
+from audit.unit_of_work import UnitOfWork, unit_of_work
 
 from ..errors import TransientProvisioningError
+from ..lock_objects import order_qs_select_for_update
 from ..models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt
-from ..provisioning import get_provisioner
+from ..provisioners import get_provisioner
 
 logger = structlog.get_logger(__name__)
 
@@ -50,17 +52,17 @@ def enqueue_provisioning_many(order_ids):
         enqueue_provisioning_task.apply_async((list(order_ids),), retry=False)
 
 
-def enqueue_on_commit(order_id):
-    """Enqueue only once the transaction that moved the order to provisioning commits
-    (with the other orders of a ``change_batch``, in one message)."""
-    after_commit(enqueue_provisioning_many, [order_id])
+def enqueue_on_commit(uow: UnitOfWork, order_id: int) -> None:
+    """Enqueue only once the transaction that moved the order to provisioning commits, with
+    the other orders of the unit of work in one message (a bulk approval, decision 104)."""
+    uow.after_commit(enqueue_provisioning_many, [order_id])
 
 
 def _claim(order_id):
     """First transaction: take the lease, or return None when another delivery has the work."""
     now = timezone.now()
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
+    with transaction.atomic(), unit_of_work() as uow:
+        order = order_qs_select_for_update().filter(pk=order_id).first()
         if order is None or order.status != OrderStatus.PROVISIONING:
             return None, None  # already completed or failed: a duplicate delivery
         if order.claimed_until and order.claimed_until > now:
@@ -73,6 +75,7 @@ def _claim(order_id):
             audited_transition(
                 order,
                 "fail_provisioning",
+                uow=uow,
                 object_type=ObjectType.ORDER,
                 field="status",
                 reason="too many provisioning attempts",
@@ -97,9 +100,9 @@ def order_provision(*, order_id):
     if token is None:
         return None
     try:
-        with transaction.atomic():
+        with transaction.atomic(), unit_of_work() as uow:
             order = (
-                Order.objects.select_for_update(of=("self",))
+                order_qs_select_for_update()
                 .select_related("plan", "created_by", "approved_by")  # the order's event shows both users
                 .get(pk=order_id)
             )
@@ -110,10 +113,11 @@ def order_provision(*, order_id):
             subscription = get_provisioner().provision(order)
             # R34: published here, not by the (pluggable) provisioner, in the transaction that
             # completes the order; the order's own event comes from its transition.
-            publish_change(object_type="subscription", obj=subscription, created=created)
+            publish_change(uow=uow, object_type="subscription", obj=subscription, created=created)
             audited_transition(
                 order,
                 "complete",
+                uow=uow,
                 object_type=ObjectType.ORDER,
                 field="status",
                 reason=f"provisioned (attempt {attempt.number})",
@@ -141,7 +145,7 @@ def _notify_completed(order_id):
 def _release_after_transient(order_id, token, attempt, exc):
     with transaction.atomic():
         attempt.finish(AttemptOutcome.FAILED, f"transient: {exc}")
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_qs_select_for_update().get(pk=order_id)
         if order.claim_token == token:
             order.claimed_until = None
             order.claim_token = None
@@ -151,15 +155,16 @@ def _release_after_transient(order_id, token, attempt, exc):
 
 
 def _fail(order_id, attempt, exc, token=None):
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         if attempt is not None and attempt.outcome == AttemptOutcome.RUNNING:
             attempt.finish(AttemptOutcome.FAILED, exc)
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_qs_select_for_update().get(pk=order_id)
         if order.status != OrderStatus.PROVISIONING or (token and order.claim_token not in (token, None)):
             return order
         audited_transition(
             order,
             "fail_provisioning",
+            uow=uow,
             object_type=ObjectType.ORDER,
             field="status",
             reason="provisioning failed",
@@ -178,7 +183,7 @@ def provisioning_sweep(*, now=None):
     mid-task, a broker that was down at approval. Returns the ids it re-enqueued."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.PROVISIONING_SWEEP_AFTER_SECONDS)
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         stuck = list(
             Order.objects.select_for_update(skip_locked=True)
             .filter(status=OrderStatus.PROVISIONING, enqueued_at__lt=cutoff)
@@ -189,7 +194,7 @@ def provisioning_sweep(*, now=None):
             # Not a status change: only the bookkeeping of when it was last enqueued.
             Order.objects.filter(pk__in=stuck).update(enqueued_at=now)
             for order_id in stuck:
-                enqueue_on_commit(order_id)
+                enqueue_on_commit(uow, order_id)
     if stuck:
         logger.warning(f"sweep re-enqueued {len(stuck)} order(s) left in provisioning", order_ids=stuck)
     return stuck

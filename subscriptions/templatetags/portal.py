@@ -1,5 +1,5 @@
-"""What the customer portal shows of a status: always through ``accounts.visibility``
-(SPEC R6, R24, R27), never decided by a template."""
+"""What the customer portal shows of a status: always through ``accounts.visibility`` and
+``subscriptions.visibility`` (SPEC R6, R24, R27), never decided by a template."""
 
 from django import template
 
@@ -8,10 +8,10 @@ from accounts.visibility import (
     CUSTOMER_UNDER_REVIEW_TEXT,
     customer_may_ask_for_review,
     customer_sees_under_review,
-    customer_visible_failure_reason,
     customer_visible_status,
 )
 from subscriptions.models import OrderStatus
+from subscriptions.visibility import customer_visible_failure_reason, customer_visible_order_status
 
 register = template.Library()
 
@@ -61,14 +61,14 @@ def postpay_review_offered(context):
 @register.filter
 def customer_status(order):
     """The label of the status the customer is shown for an order."""
-    value = customer_visible_status(order)
+    value = customer_visible_order_status(order)
     return CUSTOMER_ORDER_LABELS.get(value, OrderStatus(value).label)
 
 
 @register.filter
 def customer_status_key(order):
     """The stored value of the shown status, for a CSS class."""
-    return customer_visible_status(order)
+    return customer_visible_order_status(order)
 
 
 @register.filter

@@ -76,7 +76,7 @@ def test_r26_manually_mode_account_page_shows_status_operation_and_why_refused(
 def test_r26_held_order_is_explained_on_the_account_page(admin_client_for, superuser, manual_mode, held_operation_for):
     operation = held_operation_for("Waiting Co")
     page = admin_client_for(superuser).get(change_url(operation.account)).content.decode()
-    assert "held: the mode is Manually" in page
+    assert "Held because the postpay mode was Manually, the plan is postpaid and the period is commercial" in page
     assert "Approval required" in page
 
 

@@ -57,6 +57,7 @@ def test_r19_the_managers_mail_links_to_the_operation_with_an_absolute_url(
     assert link in message.body.split()
 
 
+@pytest.mark.subprocess
 def test_postpay_base_url_defaults_to_the_local_server_on_port(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("POSTPAY_BASE_URL", "PORT")}
     env.update(

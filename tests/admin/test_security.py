@@ -70,6 +70,7 @@ def test_r33_operators_group_exists_after_migrate_without_plans_or_decisions():
     assert not codenames & {"add_plan", "decide_manualoperation"}
 
 
+@pytest.mark.subprocess
 def test_check_deploy_passes_with_debug_off_and_a_secret(tmp_path):
     env = {
         **os.environ,

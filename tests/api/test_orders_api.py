@@ -234,7 +234,7 @@ def test_r22_customers_read_a_plain_failure_sentence_while_staff_keep_the_error(
     api, staff_sam, customer_alice, failed_order
 ):
     """Finding 7: the stored error (``Type: message``) is for operators only."""
-    from accounts.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
+    from subscriptions.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
 
     url = f"/api/v1/orders/{failed_order.pk}/"
     assert body(api(staff_sam).get(url))["failure_reason"] == "str: platform unavailable"

@@ -28,10 +28,10 @@ from subscriptions.services import plan_create
 
 manager = User.objects.create_user("max", password="x-long-password-1", is_staff=True)
 manager.groups.add(ensure_groups()[MANAGERS_GROUP])
-postpay_settings_update(actor=manager, postpaid_permission_mode="manual")
-account = account_create(actor=manager, name="Race Ltd")
-customer = account_user_create(actor=manager, account_id=account.pk, username="racer", password="x-long-password-1")
-plan = plan_create(actor=manager, name="Flex", billing_model="postpay", price="29.00")
+postpay_settings_update(actor=None, postpaid_permission_mode="manual")
+account = account_create(actor=None, name="Race Ltd")
+customer = account_user_create(actor=None, account_id=account.pk, username="racer", password="x-long-password-1")
+plan = plan_create(actor=None, name="Flex", billing_model="postpay", price="29.00")
 print(json.dumps({
     "plan": plan.pk,
     "customer": Token.objects.create(user=customer).key,

@@ -87,7 +87,7 @@ def long_words_customer():
 
     manager = User.objects.get(username="manager")
     plan = plan_create(
-        actor=manager,
+        actor=None,
         name="CLOUDFLEX_ENTERPRISE_UNLIMITED_STORAGE",
         billing_model="prepay",
         price="12345.00",

@@ -2,12 +2,9 @@
 ``test_order_tally.py::test_order_tally_on_sqlite`` (the session's database is PostgreSQL
 when it is installed)."""
 
-import logging
-
 import pytest
 from django.core.management import call_command
-from django.db import connection, models, reset_queries
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, models
 
 from subscriptions import order_tally
 from subscriptions.models import Order
@@ -15,26 +12,6 @@ from tests.core.test_order_tally import _held_and_released, assert_tally_exact
 from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def test_debug_records_statements_only_when_someone_reads_them(settings, caplog):
-    """``postpay_portal.db_sqlite``: under DEBUG, Django's record of every statement cost one
-    more query each (quoting its parameters); it is kept for a capture and for the SQL log."""
-    assert connection.vendor == "sqlite"
-    settings.DEBUG = True
-    reset_queries()
-    Order.objects.filter(pk=1).exists()
-    assert connection.queries == []
-
-    with CaptureQueriesContext(connection) as captured:
-        Order.objects.filter(pk=2).exists()
-    assert len(captured.captured_queries) == 1 and "2" in captured.captured_queries[0]["sql"]
-
-    reset_queries()
-    with caplog.at_level(logging.DEBUG, logger="django.db.backends"):
-        Order.objects.filter(pk=3).exists()
-    assert any("subscriptions_order" in record.getMessage() for record in caplog.records)
-    assert [query["sql"][-38:] for query in connection.queries] == ['"subscriptions_order"."id" = 3 LIMIT 1']
 
 
 def test_a_table_rebuild_loses_the_triggers_and_migrate_restores_them(manual_mode, postpaid_plan):

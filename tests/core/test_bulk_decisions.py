@@ -1,7 +1,6 @@
-"""R14, R15, R18, R36b in bulk: ``manual_operations_approve`` and
-``manual_operations_approve_in_advance`` write in bulk (``audit.services.change_batch``) what
-the one-by-one services write, refuse per item, and keep their statement count per chunk
-whatever the number of items."""
+"""R14, R15, R18, R36b in bulk: ``manual_operation_approve_many`` and
+``manual_operation_approve_in_advance_many`` write what the one-by-one services write, refuse
+per item, and append their log in one insert per chunk (``audit.unit_of_work``)."""
 
 import re
 
@@ -16,10 +15,10 @@ from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import (
     manual_operation_approve,
     manual_operation_approve_in_advance,
+    manual_operation_approve_in_advance_many,
+    manual_operation_approve_many,
     manual_operation_ask_in_advance,
     manual_operation_decline,
-    manual_operations_approve,
-    manual_operations_approve_in_advance,
 )
 from subscriptions.models import Order
 from subscriptions.services.provisioning import enqueue_provisioning_many
@@ -113,7 +112,7 @@ def test_r15_r18_bulk_approval_writes_exactly_what_approving_one_by_one_writes(
         for operation in one_ops:
             manual_operation_approve(actor=manager_max, operation_id=operation.pk, note="known")
     with django_capture_on_commit_callbacks() as together:
-        done, refused = manual_operations_approve(
+        done, refused = manual_operation_approve_many(
             actor=manager_max, operation_ids=[op.pk for op in bulk_ops], note="known"
         )
     assert [op.pk for op in done] == [op.pk for op in bulk_ops] and refused == []
@@ -133,7 +132,7 @@ def test_r36b_bulk_approval_in_advance_writes_exactly_what_one_by_one_writes(man
     bulk = [AccountFactory(name=f"Bulk {i}") for i in range(3)]
     for account in one:
         manual_operation_approve_in_advance(actor=manager_max, account_id=account.pk, note="trusted")
-    done, refused = manual_operations_approve_in_advance(
+    done, refused = manual_operation_approve_in_advance_many(
         actor=manager_max, account_ids=[a.pk for a in bulk], note="trusted"
     )
     assert [account.pk for account in done] == [account.pk for account in bulk] and refused == []
@@ -150,7 +149,9 @@ def test_r14_r18_bulk_approval_refuses_per_item_and_a_refused_item_changes_nothi
     first, decided, last = (order.manual_operation for order in _held(postpaid_plan, 3, "mixed"))
     manual_operation_decline(actor=manager_max, operation_id=decided.pk, reason="credit_risk")
     before = _written(decided)
-    done, refused = manual_operations_approve(actor=manager_max, operation_ids=[first.pk, decided.pk, 10**9, last.pk])
+    done, refused = manual_operation_approve_many(
+        actor=manager_max, operation_ids=[first.pk, decided.pk, 10**9, last.pk]
+    )
     assert [op.pk for op in done] == [first.pk, last.pk]
     assert [(pk, error.code) for pk, error in refused] == [
         (decided.pk, "operation_already_decided"),
@@ -169,7 +170,7 @@ def test_r36b_bulk_approval_in_advance_refuses_per_account_by_reason(manual_mode
     manual_operation_decline(actor=manager_max, operation_id=declined_order.manual_operation.pk, reason="credit_risk")
     before = snapshot()
     ids = [approved.pk, under_review.pk, declined_order.account_id, 10**9]
-    done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=ids)
+    done, refused = manual_operation_approve_in_advance_many(actor=manager_max, account_ids=ids)
     assert done == []
     assert [(pk, error.code) for pk, error in refused] == [
         (approved.pk, "postpay_review_not_needed"),
@@ -178,7 +179,7 @@ def test_r36b_bulk_approval_in_advance_refuses_per_account_by_reason(manual_mode
         (10**9, "not_found"),
     ]
     assert snapshot() == before  # nothing written for a refused account
-    done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=[fresh.pk] + ids)
+    done, refused = manual_operation_approve_in_advance_many(actor=manager_max, account_ids=[fresh.pk] + ids)
     assert [account.pk for account in done] == [fresh.pk] and len(refused) == 4
 
 
@@ -187,33 +188,47 @@ def test_r18_bulk_decisions_are_for_managers_only(manual_mode, postpaid_plan, st
 
     operation = _held(postpaid_plan, 1, "perm")[0].manual_operation
     with pytest.raises(PermissionDenied):
-        manual_operations_approve(actor=staff_sam, operation_ids=[operation.pk])
+        manual_operation_approve_many(actor=staff_sam, operation_ids=[operation.pk])
     with pytest.raises(PermissionDenied):
-        manual_operations_approve_in_advance(actor=staff_sam, account_ids=[operation.account_id])
+        manual_operation_approve_in_advance_many(actor=staff_sam, account_ids=[operation.account_id])
     assert ManualOperation.objects.get(pk=operation.pk).is_open
 
 
-def test_bulk_approval_statements_do_not_grow_with_the_number_of_items(
+def test_bulk_approval_appends_its_log_in_one_insert_each_and_a_fixed_cost_per_item(
     manual_mode, postpaid_plan, manager_max, subscribed_endpoint
 ):
-    """One chunk: the same statements for 4 items as for 20 (issue 11 item 7, issue 12)."""
+    """One chunk: each item's own rows are saved at once (a fixed number of statements an
+    item, nothing read per item), and the audit entries, events and deliveries of the whole
+    chunk are one INSERT each (decision 119)."""
 
     def statements(call):
         with CaptureQueriesContext(connection) as queries:
             call()
-        return len(queries)
+        return [q["sql"] for q in queries.captured_queries]
 
-    manual_operations_approve(actor=manager_max, operation_ids=[])  # the manager's permissions, cached
-    few = [order.manual_operation.pk for order in _held(postpaid_plan, 4, "few")]
-    many = [order.manual_operation.pk for order in _held(postpaid_plan, 20, "many")]
-    assert statements(lambda: manual_operations_approve(actor=manager_max, operation_ids=few)) == statements(
-        lambda: manual_operations_approve(actor=manager_max, operation_ids=many)
-    )
-    few = [AccountFactory(name=f"Few {i}").pk for i in range(4)]
-    many = [AccountFactory(name=f"Many {i}").pk for i in range(20)]
-    assert statements(lambda: manual_operations_approve_in_advance(actor=manager_max, account_ids=few)) == statements(
-        lambda: manual_operations_approve_in_advance(actor=manager_max, account_ids=many)
-    )
+    def appends(sql):
+        tables = ('"audit_auditlogentry"', '"events_event"', '"events_webhookdelivery"')
+        return sorted(table for q in sql if q.startswith("INSERT INTO") for table in tables if table in q.split("(")[0])
+
+    manual_operation_approve_many(actor=manager_max, operation_ids=[])  # the manager's permissions, cached
+    sizes = (4, 12, 20)
+    held = {n: [order.manual_operation.pk for order in _held(postpaid_plan, n, f"h{n}x")] for n in sizes}
+    approvals = {
+        n: statements(lambda n=n: manual_operation_approve_many(actor=manager_max, operation_ids=held[n]))
+        for n in sizes
+    }
+    assert all(appends(approvals[n]) == appends(approvals[4]) for n in sizes)
+    assert len(appends(approvals[4])) == 3
+    assert len(approvals[12]) - len(approvals[4]) == len(approvals[20]) - len(approvals[12])
+    per_item = (len(approvals[20]) - len(approvals[4])) / 16
+    assert per_item <= 8, approvals[20]
+    accounts = {n: [AccountFactory(name=f"A{n} {i}").pk for i in range(n)] for n in sizes}
+    in_advance = {
+        n: statements(lambda n=n: manual_operation_approve_in_advance_many(actor=manager_max, account_ids=accounts[n]))
+        for n in sizes
+    }
+    assert all(appends(in_advance[n]) == appends(in_advance[4]) for n in sizes)
+    assert len(in_advance[12]) - len(in_advance[4]) == len(in_advance[20]) - len(in_advance[12])
 
 
 @pytest.mark.postgres
@@ -231,9 +246,9 @@ def test_r14_two_managers_bulk_approving_overlapping_queues_decide_each_operatio
 
     def act(i):
         if i == 0:
-            return len(manual_operations_approve(actor=manager_max, operation_ids=ids)[0])
+            return len(manual_operation_approve_many(actor=manager_max, operation_ids=ids)[0])
         if i == 1:
-            return len(manual_operations_approve(actor=other, operation_ids=list(reversed(ids)))[0])
+            return len(manual_operation_approve_many(actor=other, operation_ids=list(reversed(ids)))[0])
         return manual_operation_approve(actor=other, operation_id=ids[i]).pk
 
     outcomes = run_together(6, act)
@@ -255,7 +270,7 @@ def test_r12_r36b_a_conflicting_open_operation_refuses_only_its_account_in_a_bul
     first, odd, last = (AccountFactory(name=f"Guard {i}") for i in range(3))
     ManualOperation.objects.create(account_id=odd.pk, description="written around the services")
     odd_trail = AuditLogEntry.objects.filter(object_type="account", object_id=odd.pk).count()
-    done, refused = manual_operations_approve_in_advance(actor=manager_max, account_ids=[first.pk, odd.pk, last.pk])
+    done, refused = manual_operation_approve_in_advance_many(actor=manager_max, account_ids=[first.pk, odd.pk, last.pk])
     assert [account.pk for account in done] == [first.pk, last.pk]
     assert [(pk, error.code) for pk, error in refused] == [(odd.pk, "postpay_under_review")]
     assert Account.objects.get(pk=odd.pk).postpay_permission == PostpayPermission.NONE

@@ -136,9 +136,19 @@ def test_r6_permission_cannot_be_assigned_directly(alice_account):
 
 
 def test_r12_database_allows_one_open_operation_per_account(held):
-    other_order = Order.objects.get(pk=held.pk)
+    """The duplicate has an order of its own, so that only R12's constraint can refuse it."""
+    held = Order.objects.get(pk=held.pk)
+    other_order = Order.objects.create(
+        type=held.type,
+        account_id=held.account_id,
+        plan_id=held.plan_id,
+        period=held.period,
+        price=held.price,
+        status=held.status,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         ManualOperation.objects.create(account_id=held.account_id, order=other_order, description="dup")
+    assert ManualOperation.objects.filter(account_id=held.account_id).count() == 1
 
 
 def test_unknown_operation_is_not_found(manager_max):

@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from rest_framework.test import APIClient
 
 from manual_operations.models import ManualOperation, OperationStatus
-from manual_operations.services import manual_operation_approve, manual_operation_decline, manual_operations_approve
+from manual_operations.services import manual_operation_approve, manual_operation_approve_many, manual_operation_decline
 from postpay_portal.errors import DomainError
 from settings_app.services import postpay_settings_update
 from subscriptions import order_tally
@@ -158,10 +158,10 @@ class OrderHistories(RuleBasedStateMachine):
 
     @rule(run_on_commit=st.booleans())
     def approve_all_in_bulk(self, run_on_commit):
-        """The bulk path writes its orders with one ``UPDATE … FROM (VALUES …)``."""
+        """The bulk path: each operation decided on its own in one transaction per chunk."""
         operations = list(ManualOperation.objects.values_list("pk", flat=True))
         if operations:
-            self.act(lambda: manual_operations_approve(actor=self.manager, operation_ids=operations), run_on_commit)
+            self.act(lambda: manual_operation_approve_many(actor=self.manager, operation_ids=operations), run_on_commit)
 
     @rule(index=INDEX)
     def provision(self, index):
@@ -347,6 +347,7 @@ def test_concurrent_writers_and_folds_keep_the_counts_exact(postpaid_plan, prepa
     assert_tally_exact(manager)
 
 
+@pytest.mark.subprocess
 @pytest.mark.postgres  # the outer run is on PostgreSQL; this runs the module again on SQLite
 def test_order_tally_on_sqlite(tmp_path):
     """The embedded default keeps the tally with its own triggers: the same tests, on SQLite,

@@ -22,13 +22,13 @@ def test_healthz_answers_ok(client):
 def test_healthz_is_503_when_the_database_fails(client, monkeypatch):
     from django.db import OperationalError
 
-    import postpay_portal.views as views
+    import postpay_portal.health as health
 
     class BrokenConnection:
         def cursor(self):
             raise OperationalError("database unavailable")
 
-    monkeypatch.setattr(views, "connection", BrokenConnection())
+    monkeypatch.setattr(health, "connection", BrokenConnection())
     response = client.get("/healthz/")
     assert response.status_code == 503
 
@@ -68,6 +68,7 @@ def _compose():
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+@pytest.mark.subprocess
 def test_docker_compose_passes_composes_own_validator():
     import compose
 

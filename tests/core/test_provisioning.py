@@ -93,7 +93,7 @@ def test_r22_operators_can_retry_a_failed_provisioning(
 ):
     settings.PROVISIONER = "tests.support.provisioners.Broken"
     provision_order_task.apply((provisioning_order.pk,))
-    settings.PROVISIONER = "subscriptions.provisioning.LocalProvisioner"
+    settings.PROVISIONER = "subscriptions.provisioners.LocalProvisioner"
     with pytest.raises(Exception) as exc:
         order_retry_provisioning(actor=customer_alice, order_id=provisioning_order.pk)
     assert exc.value.code == "permission_denied"

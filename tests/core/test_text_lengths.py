@@ -259,11 +259,11 @@ def _project_admin_forms():
     """Every form class the operator portal's modules define."""
     import accounts.admin
     import events.admin
-    import manual_operations.admin_views
+    import manual_operations.forms
     import settings_app.admin
     import subscriptions.admin
 
-    modules = [accounts.admin, events.admin, manual_operations.admin_views, settings_app.admin, subscriptions.admin]
+    modules = [accounts.admin, events.admin, manual_operations.forms, settings_app.admin, subscriptions.admin]
     return {
         obj
         for module in modules
@@ -277,7 +277,7 @@ def _admin_form_cases(world):
     from accounts.admin import AccountCreateForm, CustomerLoginForm
     from events.admin import EndpointChangeForm, EndpointForm, ReplayForm
     from events.models import Event
-    from manual_operations.admin_views import ApproveForm, DeclineForm
+    from manual_operations.forms import ApproveForm, DeclineForm
     from settings_app.admin import PostpaySettingsForm
     from subscriptions.admin import PlanCreateForm
 

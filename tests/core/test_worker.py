@@ -69,7 +69,7 @@ def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_mess
 ):
     """The bulk approval hands its orders to the broker in one message; the worker fans it
     out into a provisioning task per order (subscriptions.enqueue_provisioning)."""
-    from manual_operations.services import manual_operations_approve
+    from manual_operations.services import manual_operation_approve_many
     from tests.factories import AccountFactory, CustomerFactory
 
     worker = start_worker(broker_url=redis_broker)
@@ -77,7 +77,7 @@ def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_mess
         held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
         for i in range(3)
     ]
-    done, _ = manual_operations_approve(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
+    done, _ = manual_operation_approve_many(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
     assert len(done) == 3
     for order in orders:
         wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)

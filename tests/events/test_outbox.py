@@ -9,12 +9,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.errors import PostpayUnderReview
-from accounts.services import account_create, account_postpay_override
+from accounts.services import account_create
 from events.ids import new_event_id
 from events.models import DeliveryStatus, Event, WebhookDelivery
 from events.services import webhook_endpoint_create, webhook_endpoint_update
-from events.services.outbox import forget_active_endpoints
-from manual_operations.services import manual_operation_approve, manual_operation_decline
+from manual_operations.services import account_postpay_override, manual_operation_approve, manual_operation_decline
 from settings_app.services import postpay_settings_update
 from subscriptions.services import subscription_renew
 from tests.core.helpers import place
@@ -221,7 +220,6 @@ def test_r34_the_outbox_adds_few_queries_to_order_placement(
     place(customer_alice, postpaid_plan)  # warm: the settings row exists
     if subscribed:
         webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
-    forget_active_endpoints()  # as in a new transaction (the test runs in one)
     with CaptureQueriesContext(connection) as ctx:
         place(customer_alice, postpaid_plan)
     outbox = [q["sql"] for q in ctx.captured_queries if '"events_' in q["sql"]]
@@ -231,11 +229,11 @@ def test_r34_the_outbox_adds_few_queries_to_order_placement(
 def test_r34_a_decision_reads_the_endpoints_once_for_its_three_events(
     allow_loopback, receiver, manual_mode, customer_alice, postpaid_plan, manager_max
 ):
-    """Issue 11 item 7: a decision publishes the operation, the account and the order; the
-    active endpoints are read once per transaction, and each event still gets its delivery."""
+    """A decision publishes the operation, the account and the order; its unit of work reads
+    the active endpoints once when it writes them, and each event still gets its delivery."""
     webhook_endpoint_create(actor=None, url=receiver.url, events=["*"])
     order = place(customer_alice, postpaid_plan)
-    forget_active_endpoints()  # as in a new transaction (the test runs in one)
+    placed = set(WebhookDelivery.objects.values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as ctx:
         manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     selects = [
@@ -244,8 +242,14 @@ def test_r34_a_decision_reads_the_endpoints_once_for_its_three_events(
         if q["sql"].startswith("SELECT") and 'FROM "events_webhookendpoint"' in q["sql"]
     ]
     assert len(selects) == 1, selects
-    decided = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "events_webhookdelivery"')]
-    assert len(decided) == 3
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "events_webhookdelivery"')]
+    assert len(inserts) == 1  # the unit of work writes its deliveries together
+    decided = WebhookDelivery.objects.exclude(pk__in=placed)
+    assert sorted(decided.values_list("event__type", flat=True)) == [
+        "account.postpay_permission_changed",
+        "manual_operation.decided",
+        "order.status_changed",
+    ]
 
 
 def test_r34_an_endpoint_created_in_the_transaction_gets_the_events_after_it(

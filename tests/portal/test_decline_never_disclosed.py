@@ -11,9 +11,10 @@ import pytest
 from django.core import mail
 
 from accounts.models import PostpayPermission
-from accounts.visibility import CUSTOMER_UNDER_REVIEW_TEXT, ORDER_FAILED_BY_DECLINE
+from accounts.visibility import CUSTOMER_UNDER_REVIEW_TEXT
 from manual_operations.models import DeclineReason
 from settings_app.services import postpay_settings_update
+from subscriptions.models import ORDER_FAILED_BY_DECLINE
 from subscriptions.notifications import customer_recipients
 
 pytestmark = pytest.mark.django_db

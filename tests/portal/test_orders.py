@@ -2,10 +2,10 @@
 
 import pytest
 
-from accounts.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
 from audit.models import AuditLogEntry
 from subscriptions.models import OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay
+from subscriptions.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
 
 pytestmark = pytest.mark.django_db
 

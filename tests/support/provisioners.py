@@ -4,7 +4,7 @@ import os
 import time
 
 from subscriptions.errors import TransientProvisioningError
-from subscriptions.provisioning import LocalProvisioner
+from subscriptions.provisioners import LocalProvisioner
 
 
 class AlwaysTransient(LocalProvisioner):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import account_postpay_override
+from manual_operations.services import account_postpay_override
 from postpay_portal.errors import DomainError
 
 

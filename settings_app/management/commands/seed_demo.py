@@ -78,7 +78,7 @@ class Command(BaseCommand):
             plan = Plan.objects.filter(name=name).first()
             if plan is None:
                 plan = plan_create(
-                    actor=manager, name=name, billing_model=billing_model, price=price, trial_days=trial_days
+                    actor=None, name=name, billing_model=billing_model, price=price, trial_days=trial_days
                 )
                 created += 1
             plans[name] = plan
