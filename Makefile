@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench venv venv-dev clean
+.PHONY: run test test-fast lint format bench venv venv-dev clean
 
 $(PY):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,24 @@ run: venv
 # The suite in two processes or more (pytest-xdist; each has its own PostgreSQL): most of its
 # time is spent waiting on real workers, servers and the browser. The slowest tests are listed
 # at the end, to keep CI's time in view.
-test: venv-dev
+test: venv-dev lint
 	$(PY) -m pytest -n auto --maxprocesses 4 --durations 15
+
+# The suite without what waits on workers, servers or the browser (marked `slow` by
+# tests/conftest.py): for the edit-test loop. `make test` still runs everything.
+test-fast: venv-dev
+	$(PY) -m pytest -n auto --maxprocesses 4 -m "not slow" -q
+
+# One formatter and linter (ruff) and the import contracts (import-linter, pyproject.toml):
+# services, selectors and payloads never import an API, admin or portal module.
+lint: venv-dev
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+format: venv-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 bench: venv-dev
 	$(PY) bench/run_all.py
