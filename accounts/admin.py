@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
 from audit.admin import audit_trail_html
@@ -26,6 +25,7 @@ from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
 from manual_operations.selectors import latest_operation_for_account
 from manual_operations.services import manual_operation_approve_in_advance, manual_operations_approve_in_advance
+from postpay_portal.admin_import import SessionUploadImportMixin
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
@@ -179,7 +179,7 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin.ModelAdmin):
+class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, SessionUploadImportMixin, admin.ModelAdmin):
     list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
     search_fields = ("name", "email")
