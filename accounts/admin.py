@@ -25,6 +25,7 @@ from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
 from manual_operations.selectors import latest_operation_for_account
 from manual_operations.services import manual_operation_approve_in_advance, manual_operations_approve_in_advance
+from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_import import SessionUploadImportMixin
 from postpay_portal.admin_site import (
     CappedCountMixin,
@@ -38,6 +39,7 @@ from postpay_portal.admin_site import (
 from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus
 
+from .exports import AccountExportResource
 from .imports import AccountImportResource
 from .models import Account, AccountClass, PostpayPermission, User
 from .selectors import accounts_to_approve_before_manual
@@ -179,7 +181,10 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, SessionUploadImportMixin, admin.ModelAdmin):
+class AccountAdmin(
+    CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, SessionUploadImportMixin, admin.ModelAdmin
+):
+    export_resource_class = AccountExportResource  # its columns follow the list's, mode included (R26)
     list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
     search_fields = ("name", "email")

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
+from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
@@ -28,6 +29,7 @@ from postpay_portal.admin_site import (
 
 from . import admin_views
 from .errors import OperationAlreadyDecided
+from .exports import ManualOperationExportResource
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
@@ -79,7 +81,8 @@ class AccountClassFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(ManualOperation)
-class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
+class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
+    export_resource_class = ManualOperationExportResource  # the open operations by default, as the list
     list_display = (
         "id",
         "description",
