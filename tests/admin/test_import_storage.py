@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.models import Account
 from postpay_portal.admin_import import UPLOAD_GONE, SessionUploadStorage
 from tests.api.conftest import snapshot
-from tests.factories import AccountFactory, SuperuserFactory
+from tests.factories import SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
