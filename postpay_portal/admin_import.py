@@ -129,10 +129,11 @@ class SessionConfirmImportForm(ConfirmImportForm):
     """The confirmation: its file name must be an upload of this login and session, and its
     format one of the offered ones, else nothing is read (nor deleted)."""
 
-    def __init__(self, *args, owner, format_count, **kwargs):
+    def __init__(self, *args, owner, format_count, resource_count, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.format_count = format_count
+        self.resource_count = resource_count
 
     def clean_import_file_name(self):
         name = self.cleaned_data["import_file_name"]
@@ -141,10 +142,16 @@ class SessionConfirmImportForm(ConfirmImportForm):
         return name
 
     def clean_format(self):
-        value = self.cleaned_data["format"]
-        if not value.isdigit() or int(value) >= self.format_count:
-            raise forms.ValidationError("Unknown format.")
-        return value
+        return self._index("format", self.format_count)
+
+    def clean_resource(self):
+        return self._index("resource", self.resource_count, blank=True)
+
+    def _index(self, field, count, blank=False):
+        value = self.cleaned_data[field]
+        if (blank and value == "") or (value.isdigit() and int(value) < count):
+            return value
+        raise forms.ValidationError(f"Unknown {field}.")
 
 
 class SessionUploadImportMixin(ImportMixin):
@@ -171,6 +178,7 @@ class SessionUploadImportMixin(ImportMixin):
             **super().get_confirm_form_kwargs(request, import_form),
             "owner": upload_owner(request),
             "format_count": len(self.get_import_formats()),
+            "resource_count": len(self.get_import_resource_classes(request)),
         }
 
     def write_to_tmp_storage(self, import_file, input_format):
@@ -185,6 +193,8 @@ class SessionUploadImportMixin(ImportMixin):
 
     def import_action(self, request, **kwargs):
         """The dry run. Its upload is kept only when the preview offers the confirmation."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
         upload = request.FILES.get("import_file") if request.method == "POST" else None
         if upload is not None:
             upload.upload_owner = upload_owner(request)

@@ -127,11 +127,13 @@ def test_r36c_confirming_an_arbitrary_file_is_refused_and_deletes_nothing(folder
         os.unlink(victim)
 
 
-def test_r36c_an_unknown_format_in_the_confirmation_is_refused_not_a_500(folder, root):
+@pytest.mark.parametrize("field, value", [("format", "7"), ("format", "x"), ("resource", "3"), ("resource", "-1")])
+def test_r36c_an_unknown_format_or_resource_in_the_confirmation_is_refused_not_a_500(folder, root, field, value):
     client = login(root)
     fields = hidden_fields(upload(client, GOOD))
-    assert_refused(client.post(PROCESS, {**fields, "format": "7"}))
-    assert Account.objects.count() == 0
+    stored = files_in(folder)
+    assert_refused(client.post(PROCESS, {**fields, field: value}))
+    assert (Account.objects.count(), files_in(folder)) == (0, stored)
 
 
 def test_r36c_an_upload_over_the_size_limit_is_refused_with_a_clear_error(folder, root):
