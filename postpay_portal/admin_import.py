@@ -210,7 +210,7 @@ class SessionUploadImportMixin(ImportMixin):
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
         """The confirmed import, in one transaction: a row that became invalid since the
-        preview (an e-mail taken meanwhile) refuses the whole file. The upload is removed
+        preview (its manager is no operator any more) refuses the whole file. The upload is removed
         whatever happens."""
         if not self.has_import_permission(request):
             raise PermissionDenied
