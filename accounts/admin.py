@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
 from audit.admin import audit_trail_html
@@ -27,6 +26,8 @@ from manual_operations.models import OperationStatus
 from manual_operations.presenters import explain_held_order
 from manual_operations.selectors import latest_operation_for_account
 from manual_operations.services import manual_operation_approve_in_advance, manual_operation_approve_in_advance_many
+from postpay_portal.admin_export import ListCsvExportMixin
+from postpay_portal.admin_import import SessionUploadImportMixin
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
@@ -40,6 +41,7 @@ from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus, failed_by_decline_q
 from subscriptions.selectors import accounts_to_approve_before_manual
 
+from .exports import AccountExportResource
 from .imports import AccountImportResource
 from .models import Account, AccountClass, PostpayPermission, User
 from .services import account_create, account_update, account_user_create
@@ -179,7 +181,10 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(CappedCountMixin, FastActionCheckboxMixin, ImportMixin, admin.ModelAdmin):
+class AccountAdmin(
+    CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, SessionUploadImportMixin, admin.ModelAdmin
+):
+    export_resource_class = AccountExportResource  # its columns follow the list's, mode included (R26)
     list_display_links = ("id", "name")
     list_select_related = ("account_class", "manager")
     search_fields = ("name", "email")

@@ -11,7 +11,11 @@ declined and approved accounts are never changed by an import; a `none` account 
 in advance with the accounts list's action, not by a file). So importing the same file twice
 changes nothing the second time. A row with an error is reported with its line, and nothing
 is imported until every row is valid (django-import-export's dry run, then the confirmed
-import in one transaction).
+import in one transaction, refused whole if a row became invalid meanwhile).
+
+An account class or a manager the file names must exist already: an unknown one is a row
+error, never a class created from a typo. The preview shows each column as the service wrote
+it in the dry run (class, manager, permission), and the existing account of a skipped row.
 """
 
 from django.core.exceptions import ValidationError
@@ -20,19 +24,35 @@ from import_export import fields, resources
 from postpay_portal.errors import DomainError
 
 from .models import Account, PostpayPermission
+from .selectors import accounts_with_email
 from .services import account_create
 
 IMPORTABLE_PERMISSIONS = (PostpayPermission.NONE, PostpayPermission.APPROVED)
 COLUMNS = ("name", "email", "account_class", "manager", "postpay_permission")
 
 
+class WrittenField(fields.Field):
+    """A preview column read from the account as written: the one the service created for
+    the row (in the dry run too, inside its rolled-back transaction), or the existing account
+    a skipped row matched — never the row's own text shown as if it had been stored."""
+
+    def __init__(self, column_name, read):
+        super().__init__(column_name=column_name, readonly=True)
+        self.read = read
+
+    def export(self, instance, **kwargs):
+        account = getattr(instance, "_written", None) or (instance if instance.pk else None)
+        return "" if account is None else self.read(account)
+
+
 class AccountImportResource(resources.ModelResource):
-    # Shown in the preview from the row itself: the account is created by the service.
-    name = fields.Field(column_name="name", attribute="name")
-    email = fields.Field(column_name="email", attribute="email")
-    account_class = fields.Field(column_name="account_class")
-    manager = fields.Field(column_name="manager")
-    postpay_permission = fields.Field(column_name="postpay_permission")
+    name = WrittenField("name", lambda account: account.name)
+    email = WrittenField("email", lambda account: account.email)
+    account_class = WrittenField(
+        "account_class", lambda account: account.account_class.name if account.account_class_id else ""
+    )
+    manager = WrittenField("manager", lambda account: account.manager.get_username() if account.manager_id else "")
+    postpay_permission = WrittenField("postpay_permission", lambda account: account.postpay_permission)
 
     class Meta:
         model = Account
@@ -51,13 +71,15 @@ class AccountImportResource(resources.ModelResource):
         return "" if value is None else str(value).strip()
 
     def get_instance(self, instance_loader, row):
-        """The natural key: an account with this e-mail address, whatever its case."""
+        """The natural key: the account with this e-mail address, whatever its case — the rule
+        ``account_create`` enforces (one account identity)."""
         email = self._value(row, "email")
-        return Account.objects.filter(email__iexact=email).order_by("pk").first() if email else None
+        return accounts_with_email(email).select_related("account_class", "manager").first() if email else None
 
     def import_instance(self, instance, row, **kwargs):
+        """The row is kept for the service; nothing is copied onto the instance, so a skipped
+        row's preview shows the existing account unchanged."""
         instance._import_row = {column: self._value(row, column) for column in COLUMNS}
-        super().import_instance(instance, row, **kwargs)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """An existing account is never changed by an import."""
@@ -78,16 +100,9 @@ class AccountImportResource(resources.ModelResource):
                 account_class=values["account_class"] or None,
                 manager=values["manager"] or None,
                 preapproved=permission == PostpayPermission.APPROVED,
+                create_account_class=False,
             )
         except DomainError as error:
             raise ValidationError(error.fields or {"name": error.detail})
         instance.pk = account.pk
-
-    def dehydrate_account_class(self, instance):
-        return getattr(instance, "_import_row", {}).get("account_class", "")
-
-    def dehydrate_manager(self, instance):
-        return getattr(instance, "_import_row", {}).get("manager", "")
-
-    def dehydrate_postpay_permission(self, instance):
-        return getattr(instance, "_import_row", {}).get("postpay_permission", "") or PostpayPermission.NONE
+        instance._written = account

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 
@@ -22,6 +23,10 @@ class AccountClass(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# One account identity: a billing e-mail belongs to one account, whatever its case.
+EMAIL_UNIQUE_CONSTRAINT = "account_email_unique_ci"
 
 
 class Account(ConcurrentTransitionMixin, models.Model):
@@ -52,6 +57,16 @@ class Account(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # The backstop of accounts.services._ensure_email_free under concurrency; an empty
+            # e-mail (optional) never conflicts.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name=EMAIL_UNIQUE_CONSTRAINT,
+                violation_error_message="Another account already uses this billing e-mail address.",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,8 +1,20 @@
+from django.db.models import Value
+from django.db.models.functions import Lower
+
 from .models import Account
 
 
 def account_list():
     return Account.objects.select_related("account_class", "manager")
+
+
+def accounts_with_email(email):
+    """The accounts whose billing e-mail is ``email`` whatever its case — the rule of the unique
+    index ``account_email_unique_ci``, whose expression and condition this query repeats so
+    that it reads that index."""
+    return (
+        Account.objects.exclude(email="").annotate(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
+    )
 
 
 def account_get_for_user(*, user, account_id):

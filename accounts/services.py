@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,7 +13,8 @@ from postpay_portal.errors import InvalidInput
 from postpay_portal.guards import require_perm
 
 from .lock_objects import locked_account
-from .models import Account, AccountClass
+from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass
+from .selectors import accounts_with_email
 
 ADD_ACCOUNT = "accounts.add_account"
 CHANGE_ACCOUNT = "accounts.change_account"
@@ -33,13 +36,44 @@ def _clean_email(email):
     return email
 
 
+EMAIL_TAKEN = (
+    "Another account already uses this billing e-mail address (compared without regard to case): "
+    "an e-mail address identifies one account."
+)
+# Line and paragraph separators break a line as a newline does, without being in category Cc.
+LINE_BREAKING_SEPARATORS = {"\u2028", "\u2029"}
+
+
+def has_control_character(text):
+    return any(ch in LINE_BREAKING_SEPARATORS or unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def _clean_name(name):
+    """A one-line name: it goes into e-mail subjects, where a line break is refused for good
+    (``BadHeaderError``), and into CSV files and admin pages."""
+    if isinstance(name, str) and has_control_character(name):
+        raise InvalidInput.on("name", "A name cannot contain line breaks, tabs or other control characters.")
     name = (name or "").strip() if isinstance(name, str) else name
     if not name or not isinstance(name, str):
         raise InvalidInput.on("name", "A name is required.")
     if len(name) > 200:
         raise InvalidInput.on("name", "At most 200 characters.")
     return name
+
+
+def _ensure_email_free(email, *, account_id=None):
+    """One account identity: a billing e-mail belongs to one account, whatever its case; an
+    empty one never conflicts. The unique index ``EMAIL_UNIQUE_CONSTRAINT`` is the backstop
+    when two requests check at once (``_email_conflict``)."""
+    if email and accounts_with_email(email).exclude(pk=account_id).exists():
+        raise InvalidInput.on("email", EMAIL_TAKEN)
+
+
+def _email_conflict(error):
+    """The refusal ``_ensure_email_free`` gives, when the index found the duplicate first."""
+    if EMAIL_UNIQUE_CONSTRAINT in str(error):
+        return InvalidInput.on("email", EMAIL_TAKEN)
+    return error
 
 
 def account_create(
@@ -50,10 +84,14 @@ def account_create(
     account_class: str | None = None,
     manager: str | None = None,
     preapproved: bool = False,
+    create_account_class: bool = True,
 ) -> Account:
     """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved.
 
-    ``account_class`` is a name (created on first use); ``manager`` a staff username.
+    ``account_class`` is a name; ``manager`` a staff username. An unknown class is created on
+    first use, unless ``create_account_class`` is false (R36c: a CSV import refuses it, so a
+    typo in a file never adds a class). A billing e-mail already used by another account, in
+    any case, is refused (one account identity).
     """
     require_perm(actor, ADD_ACCOUNT, STAFF_ONLY)
     name = _clean_name(name)
@@ -63,14 +101,23 @@ def account_create(
         raise InvalidInput.on("account_class", "At most 100 characters.")
     with transaction.atomic(), unit_of_work() as uow:
         klass = None
-        if class_name:
+        if class_name and create_account_class:
             klass, _ = AccountClass.objects.get_or_create(name=class_name)
+        elif class_name:
+            klass = AccountClass.objects.filter(name=class_name).first()
+            if klass is None:
+                raise InvalidInput.on("account_class", _unknown_class(class_name))
         linked_manager = None
         if manager:
             linked_manager = get_user_model().objects.filter(username=manager, is_staff=True).first()
             if linked_manager is None:
                 raise InvalidInput.on("manager", "No operator with this username.")
-        account = Account.objects.create(name=name, email=email, account_class=klass, manager=linked_manager)
+        _ensure_email_free(email)
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(name=name, email=email, account_class=klass, manager=linked_manager)
+        except IntegrityError as error:
+            raise _email_conflict(error)
         audit_record(
             uow=uow,
             object_type=ObjectType.ACCOUNT,
@@ -95,7 +142,8 @@ def account_create(
 
 
 def account_update(*, actor, account_id: int, **changes) -> Account:
-    """Name and e-mail only; the permission is never written here (R6, R7)."""
+    """Name and e-mail only; the permission is never written here (R6, R7). An e-mail another
+    account uses is refused, as at creation."""
     require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
     if "postpay_permission" in changes:
         from .errors import PostpayPermissionReadOnly
@@ -111,11 +159,24 @@ def account_update(*, actor, account_id: int, **changes) -> Account:
         cleaned["email"] = _clean_email(changes["email"])
     with transaction.atomic():
         account = locked_account(account_id)
+        if "email" in cleaned:
+            _ensure_email_free(cleaned["email"], account_id=account.pk)
         for field, value in cleaned.items():
             setattr(account, field, value)
         if cleaned:
-            account.save(update_fields=list(cleaned))
+            try:
+                with transaction.atomic():
+                    account.save(update_fields=list(cleaned))
+            except IntegrityError as error:
+                raise _email_conflict(error)
     return account
+
+
+def _unknown_class(name, shown=10):
+    known = list(AccountClass.objects.order_by("name").values_list("name", flat=True)[: shown + 1])
+    listed = ", ".join(known[:shown]) + (", …" if len(known) > shown else "")
+    hint = f"use one of: {listed}" if known else "no class exists yet"
+    return f'No account class "{name}": add it under Account classes first, or {hint}.'
 
 
 def account_user_create(*, actor, account_id: int, username: str, password: str, email: str = ""):

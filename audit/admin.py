@@ -4,8 +4,10 @@ as a trail on each object's page."""
 from django.contrib import admin
 from django.template.loader import render_to_string
 
+from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import CappedCountMixin
 
+from .exports import AuditLogExportResource
 from .models import AuditLogEntry
 from .selectors import audit_log_list
 
@@ -40,8 +42,10 @@ class FieldFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(CappedCountMixin, admin.ModelAdmin):
+class AuditLogEntryAdmin(CappedCountMixin, ListCsvExportMixin, admin.ModelAdmin):
     """R29: nobody adds, changes or deletes an entry in the portal."""
+
+    export_resource_class = AuditLogExportResource
 
     list_display = ("at", "object_type", "object_id", "field", "from_value", "to_value", "actor_label", "reason")
     list_filter = ("object_type", FieldFilter, ("at", admin.DateFieldListFilter))

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
+from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
@@ -29,6 +30,7 @@ from settings_app.selectors import postpay_settings_get
 
 from . import presenters
 from .errors import OperationAlreadyDecided
+from .exports import ManualOperationExportResource
 from .forms import ApproveForm, DeclineForm
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
@@ -87,7 +89,8 @@ class AccountClassFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(ManualOperation)
-class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
+class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
+    export_resource_class = ManualOperationExportResource  # the open operations by default, as the list
     list_display = (
         "id",
         "description",

@@ -6,6 +6,8 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.urls import reverse
 
+from postpay_portal.mail import subject_line
+
 from .groups import MANAGERS_GROUP
 from .models import ManualOperation
 
@@ -42,4 +44,4 @@ def notify_managers_operation_created(operation_id):
         f'Manual operation #{operation.pk} "{operation.get_operation_display()}" is waiting for a decision.\n\n'
         f"Account: {operation.account.name}\n{what}\n\nOpen it in the queue: {link}\n"
     )
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+    return send_mail(subject_line(subject), body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

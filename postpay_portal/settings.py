@@ -332,6 +332,12 @@ MANUAL_OPERATION_TARGET_HOURS = env_float("MANUAL_OPERATION_TARGET_HOURS", 24)
 # R36c: importing accounts needs the permission to add them.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# An upload waits for its confirmation in a folder of its own, under a name bound to the
+# operator's login and session (postpay_portal/admin_import.py); abandoned ones are removed.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "postpay_portal.admin_import.SessionUploadStorage"
+IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR") or VAR / "imports")
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+IMPORT_UPLOAD_MAX_AGE_SECONDS = env_int("IMPORT_UPLOAD_MAX_AGE_SECONDS", 3600)
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -16,8 +16,10 @@ from django.utils.html import format_html
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
+from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin, apply_each, service_form_page
 
+from .exports import OrderExportResource
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
 from .services import order_pay, order_retry_provisioning, plan_create
 
@@ -95,7 +97,8 @@ def _apply(request, queryset, service, verb):
 
 
 @admin.register(Order)
-class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.ModelAdmin):
+class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
+    export_resource_class = OrderExportResource
     list_display = (
         "id",
         "type",

@@ -4,6 +4,8 @@ in particular no e-mail mentions a decline (R16)."""
 from django.conf import settings
 from django.core.mail import send_mail
 
+from postpay_portal.mail import subject_line
+
 from .models import Order
 
 
@@ -24,4 +26,4 @@ def notify_customer_order_completed(order_id):
         f"your {order.get_type_display().lower()} order #{order.pk} for {order.plan.name} is complete "
         f"and the subscription is active.\n\nPostpay Portal"
     )
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+    return send_mail(subject_line(subject), body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

@@ -1,0 +1,16 @@
+"""The accounts list's CSV export (postpay_portal/admin_export.py). The permission column is
+exported only while the list shows it, in mode Manually (R26)."""
+
+from import_export.fields import Field
+
+from postpay_portal.admin_export import ListExportResource, datetime_field, label_field
+
+
+class AccountExportResource(ListExportResource):
+    id = Field(attribute="pk")
+    name = Field(attribute="name")
+    email = Field(attribute="email")
+    account_class = Field(attribute="account_class__name")
+    manager = Field(attribute="manager__username")
+    postpay_permission = label_field("postpay_permission")
+    created_at = datetime_field("created_at")
