@@ -13,7 +13,7 @@ from audit.services import audit_record, audited_transition
 from postpay_portal.errors import InvalidInput, NotFound
 from settings_app.selectors import postpay_settings_from, postpay_settings_get, with_postpay_settings
 
-from ..errors import InvalidOrderStatus, OrderInProgress
+from ..errors import InvalidOrderStatus, OrderInProgress, TrialAlreadyUsed
 from ..models import (
     BillingModel,
     Order,
@@ -23,6 +23,7 @@ from ..models import (
     Plan,
     Subscription,
 )
+from ..selectors import trial_used_plan_ids
 from .common import as_id, is_staff, locked_account_for, require_staff, require_user
 from .provisioning import enqueue_on_commit
 
@@ -93,7 +94,7 @@ def _period(period, plan):
 
 
 def order_place(*, actor, account_id, plan_id, period):
-    """R5, R9–R13, R20, R21: place a `new` order for an account.
+    """R5, R9–R13, R20, R21, R47: place a `new` order for an account.
 
     Customers may order only for their own account; operators for any (and obey the gate).
     The plan and the settings are read before the transaction (see ``_order_create``).
@@ -103,6 +104,8 @@ def order_place(*, actor, account_id, plan_id, period):
     period = _period(period, plan)
     with transaction.atomic():
         account = locked_account_for(actor, account_id)
+        if period == Period.TRIAL and plan.pk in trial_used_plan_ids(account.pk):
+            raise TrialAlreadyUsed()  # R47, read under the account's lock: two at once cannot both pass
         return _order_create(
             actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW, settings_row=settings_row
         )
