@@ -25,6 +25,7 @@ from postpay_portal.admin_site import (
     form_page,
     request_is_manual,
 )
+from subscriptions.money import format_price
 
 from . import admin_views
 from .errors import OperationAlreadyDecided
@@ -159,7 +160,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
             reverse("admin:subscriptions_order_change", args=[order.pk]),
             order.pk,
             order.plan.name,
-            order.price,
+            format_price(order.price),
             order.get_status_display(),
         )
 
@@ -255,7 +256,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, admin.Mode
             cancel_url=change_url,
             intro=f"{operation.get_operation_display()} — {operation.account} — "
             + (
-                f"order #{operation.order_id} ({operation.order.plan.name}, {operation.order.price})."
+                f"order #{operation.order_id} ({operation.order.plan.name}, {format_price(operation.order.price)})."
                 if operation.order_id is not None
                 else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
             ),

@@ -17,6 +17,7 @@ from accounts.models import PostpayPermission
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 from subscriptions.models import BillingModel, Order, Period, Subscription
+from subscriptions.money import format_price
 
 from .models import DeclineReason, OperationOrigin, OperationStatus
 from .services import manual_operation_approve, manual_operation_decline
@@ -114,7 +115,7 @@ def why_held(operation):
         return _why_in_advance(operation, settings_row)
     lines = [
         f"Order #{order.pk} ({order.get_type_display().lower()}, {order.plan.name}, "
-        f"{order.get_period_display().lower()} period, {order.price}) was placed by "
+        f"{order.get_period_display().lower()} period, {format_price(order.price)}) was placed by "
         f"{order.created_by.get_username() if order.created_by_id else 'system'} "
         f"at {timezone.localtime(order.created_at):%Y-%m-%d %H:%M}.",
         "It was held (R9) because the postpay mode was Manually, the plan is postpaid, the "
