@@ -11,6 +11,7 @@ from django.db.models import Q
 from .models import PostpayPermission
 
 CUSTOMER_UNDER_REVIEW_TEXT = "Your account is under review for postpaid ordering"
+CUSTOMER_UNDER_REVIEW_LABEL = "Under review"
 ORDER_FAILED_BY_DECLINE = "postpay_declined"
 # R22, finding 7: a provisioning failure that is not a decline reads the same for every
 # customer; the stored error (host names, provisioner internals) is for operators only.
@@ -32,6 +33,43 @@ def customer_visible_status(obj):
     if is_order_failed_by_decline(obj):
         return OrderStatus.WAITING_FOR_APPROVAL.value
     return obj.status
+
+
+def customer_order_status_label(value):
+    """The words a customer reads for an order status they are shown (R24: a held order,
+    and one failed by a decline, read "Under review")."""
+    from subscriptions.models import OrderStatus
+
+    if value == OrderStatus.WAITING_FOR_APPROVAL:
+        return CUSTOMER_UNDER_REVIEW_LABEL
+    return OrderStatus(value).label
+
+
+def _customer_order_filters():
+    """The customer portal's order status filter: the customer's word → the status it shows.
+    The words are the customer's, never a stored status name a decline sits in (R6)."""
+    from subscriptions.models import OrderStatus
+
+    return {
+        "waiting_for_payment": OrderStatus.WAITING_FOR_PAYMENT,
+        "under_review": OrderStatus.WAITING_FOR_APPROVAL,
+        "provisioning": OrderStatus.PROVISIONING,
+        "failed": OrderStatus.PROVISIONING_FAILED,
+        "completed": OrderStatus.COMPLETED,
+        "cancelled": OrderStatus.CANCELLED,
+    }
+
+
+def customer_order_filter_choices():
+    """The statuses a customer can filter their orders by, in their words (R24, R28)."""
+    return [(word, customer_order_status_label(status)) for word, status in _customer_order_filters().items()]
+
+
+def customer_order_filter_status(word):
+    """The shown status a filter word selects, or None. Its matching is
+    ``subscriptions.selectors.customer_status_filter``: "Under review" matches an order
+    failed by a decline, "Provisioning failed" never does (R24, R32)."""
+    return _customer_order_filters().get(word)
 
 
 def customer_visible_failure_reason(order):
