@@ -116,7 +116,9 @@ def test_r31_trial_on_a_plan_without_trial_shows_the_error_on_its_card(alice_cli
 
 def test_an_order_is_placed_only_by_a_post(alice_client, postpaid_plan):
     """A GET shows the confirm step (tests/portal/test_confirm.py); only Confirm's POST orders."""
-    assert alice_client.get("/portal/orders/new/", {"plan": postpaid_plan.pk, "period": "commercial"}).status_code == 200
+    assert (
+        alice_client.get("/portal/orders/new/", {"plan": postpaid_plan.pk, "period": "commercial"}).status_code == 200
+    )
     assert alice_client.get("/portal/orders/new/").status_code == 400
     assert alice_client.put("/portal/orders/new/").status_code == 405
     assert Order.objects.count() == 0
