@@ -30,8 +30,9 @@ class AuditLogEntry(models.Model):
     object_type = models.CharField(max_length=32, choices=ObjectType.choices)
     object_id = models.BigIntegerField()
     field = models.CharField(max_length=64)
-    from_value = models.CharField(max_length=64, blank=True, null=True)
-    to_value = models.CharField(max_length=64, blank=True, null=True)
+    # Text, not a short string: a setting may be a text of its own (``payment_instructions``).
+    from_value = models.TextField(blank=True, null=True)
+    to_value = models.TextField(blank=True, null=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

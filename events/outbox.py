@@ -42,7 +42,10 @@ def _event_type(object_type, changes, created):
     if object_type == "subscription":
         return EventType.SUBSCRIPTION_CREATED if created else EventType.SUBSCRIPTION_UPDATED
     if object_type == "postpay_settings":
-        return EventType.POSTPAY_SETTINGS_CHANGED if changes else None
+        # Only a change of what the settings API shows is published (payment instructions are
+        # the portal's text, not part of the contract's settings, decision 123).
+        shown = set(changes) & {"postpaid_permission_mode", "trial_requires_approval"}
+        return EventType.POSTPAY_SETTINGS_CHANGED if shown else None
     return None
 
 

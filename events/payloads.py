@@ -8,6 +8,7 @@ Events are never shown to customers, so nothing here masks a decline (R6).
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ def order_payload(order):
         "plan": order.plan_id,
         "period": order.period,
         "price": _amount(order.price),
+        "currency": settings.POSTPAY_CURRENCY,
         "status": order.status,
         "failure_reason": order.failure_reason or None,
         "subscription": order.subscription_id,

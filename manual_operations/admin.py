@@ -27,6 +27,7 @@ from postpay_portal.admin_site import (
 )
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
+from subscriptions.money import format_price
 
 from . import presenters
 from .errors import OperationAlreadyDecided
@@ -170,7 +171,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             reverse("admin:subscriptions_order_change", args=[order.pk]),
             order.pk,
             order.plan.name,
-            order.price,
+            format_price(order.price),
             order.get_status_display(),
         )
 
@@ -267,7 +268,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             cancel_url=change_url,
             intro=f"{operation.get_operation_display()} — {operation.account} — "
             + (
-                f"order #{operation.order_id} ({operation.order.plan.name}, {operation.order.price})."
+                f"order #{operation.order_id} ({operation.order.plan.name}, {format_price(operation.order.price)})."
                 if operation.order_id is not None
                 else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
             ),

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from postpay_portal.mail import subject_line
+from subscriptions.money import format_price
 
 from .groups import MANAGERS_GROUP
 from .models import ManualOperation
@@ -35,7 +36,7 @@ def notify_managers_operation_created(operation_id):
     link = absolute_url(reverse("admin:manual_operations_manualoperation_change", args=[operation.pk]))
     if operation.order_id is not None:
         subject = f"Approval required: {operation.account.name} ordered a postpaid plan"
-        what = f"Order: #{operation.order_id} — {operation.order.plan.name}, {operation.order.price}"
+        what = f"Order: #{operation.order_id} — {operation.order.plan.name}, {format_price(operation.order.price)}"
     else:  # R36a: asked in advance, no order yet
         subject = f"Approval required: {operation.account.name} asked for postpaid ordering"
         who = operation.requested_by.get_username() if operation.requested_by_id else "a customer"

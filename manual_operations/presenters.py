@@ -10,6 +10,7 @@ from accounts.models import PostpayPermission
 from settings_app.models import PermissionMode, PostpaySettings
 from subscriptions.gate import GateCondition, GateDecision, postpay_gate
 from subscriptions.models import Period
+from subscriptions.money import format_price
 
 from .models import OperationOrigin, OperationStatus
 
@@ -101,7 +102,7 @@ def why_held(operation, settings_row) -> list[str]:
     placed_by = order.created_by.get_username() if order.created_by_id else "system"
     lines = [
         f"Order #{order.pk} ({order.get_type_display().lower()}, {order.plan.name}, "
-        f"{order.get_period_display().lower()} period, {order.price}) was placed by {placed_by} "
+        f"{order.get_period_display().lower()} period, {format_price(order.price)}) was placed by {placed_by} "
         f"at {_when(order.created_at)}.",
         explain_held_order(order),
         _now(operation, settings_row),

@@ -76,5 +76,6 @@ urlpatterns = [
     path("v1/", include((v1, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^.*$", api_not_found),
+    # [\s\S], not ".": a path with an encoded newline is an API path too (JSON, never the HTML 404 page).
+    re_path(r"^[\s\S]*$", api_not_found),
 ]

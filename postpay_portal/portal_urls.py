@@ -11,6 +11,18 @@ urlpatterns = [
     path("login/", account_views.PortalLoginView.as_view(), name="login"),
     path("logout/", account_views.PortalLogoutView.as_view(), name="logout"),
     path("password/", account_views.PortalPasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", account_views.PortalPasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", account_views.PortalPasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        account_views.PortalPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        account_views.PortalPasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("", account_views.dashboard, name="dashboard"),
     path("catalog/", subscription_views.catalog, name="catalog"),
     path("postpay-review/", account_views.postpay_review, name="postpay_review"),

@@ -234,6 +234,13 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "postpay@localhost")
 # cannot open a bare path). Defaults to make run's server.
 POSTPAY_BASE_URL = (env_str("POSTPAY_BASE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
+# --- Money ----------------------------------------------------------------------------
+# ISO 4217 code of every price (CONTRACT §2): shown beside each price in both portals and
+# e-mails (``subscriptions.money``), and as ``currency`` on plans and orders in the API.
+POSTPAY_CURRENCY = env_str("POSTPAY_CURRENCY", "USD").strip().upper() or "USD"
+if not (len(POSTPAY_CURRENCY) == 3 and POSTPAY_CURRENCY.isascii() and POSTPAY_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"POSTPAY_CURRENCY must be an ISO 4217 code of three letters, not {POSTPAY_CURRENCY!r}.")
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):

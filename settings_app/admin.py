@@ -40,6 +40,14 @@ class PostpaySettingsForm(forms.Form):
         required=False,
         help_text=PostpaySettings._meta.get_field("trial_requires_approval").help_text,
     )
+    payment_instructions = forms.CharField(
+        label=PostpaySettings._meta.get_field("payment_instructions").verbose_name,
+        required=False,
+        max_length=PostpaySettings._meta.get_field("payment_instructions").max_length,
+        strip=False,  # the service normalises the text
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text=PostpaySettings._meta.get_field("payment_instructions").help_text,
+    )
 
 
 @admin.register(PostpaySettings)
@@ -63,6 +71,7 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
         current = {
             "postpaid_permission_mode": row.postpaid_permission_mode,
             "trial_requires_approval": row.trial_requires_approval,
+            "payment_instructions": row.payment_instructions,
         }
         form = PostpaySettingsForm(request.POST or None, initial=current)
         preview = None

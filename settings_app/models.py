@@ -22,6 +22,14 @@ class PostpaySettings(models.Model):
         default=False,
         help_text="When on, trial periods of postpaid plans are gated like commercial ones.",
     )
+    payment_instructions = models.TextField(
+        "Payment instructions",
+        blank=True,
+        default="",
+        max_length=4000,
+        help_text="How customers pay an order that waits for payment (bank account, reference to quote…). "
+        "Shown to customers on the order page, the dashboard and in order e-mails.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -16,10 +16,12 @@ def postpay_settings_update(
     actor,
     postpaid_permission_mode: str | None = None,
     trial_requires_approval: bool | None = None,
+    payment_instructions: str | None = None,
     reason: str = "",
 ) -> PostpaySettings:
-    """R1–R4: change the settings row; each changed field is audited (who, when, old → new)
-    and the change is one event (R34).
+    """R1–R4, R29: change the settings row; each changed field is audited (who, when, old →
+    new) and the change is one event (R34). ``payment_instructions`` is the text customers
+    read on an order that waits for payment (R21).
 
     Changing the mode touches no account status and no held order (R4).
     """
@@ -28,12 +30,19 @@ def postpay_settings_update(
         raise InvalidInput.on("postpaid_permission_mode", f"Choose one of: {', '.join(PermissionMode.values)}.")
     if trial_requires_approval is not None and not isinstance(trial_requires_approval, bool):
         raise InvalidInput.on("trial_requires_approval", "Must be true or false.")
+    if payment_instructions is not None:
+        limit = PostpaySettings._meta.get_field("payment_instructions").max_length
+        if isinstance(payment_instructions, str):
+            payment_instructions = payment_instructions.replace("\r\n", "\n").strip()
+        if not isinstance(payment_instructions, str) or len(payment_instructions) > limit:
+            raise InvalidInput.on("payment_instructions", f"A text of at most {limit} characters is required.")
     with transaction.atomic(), unit_of_work() as uow:
         PostpaySettings.objects.get_or_create(pk=PostpaySettings.SINGLETON_PK)
         row = PostpaySettings.objects.select_for_update().get(pk=PostpaySettings.SINGLETON_PK)
         requested = {
             "postpaid_permission_mode": postpaid_permission_mode,
             "trial_requires_approval": trial_requires_approval,
+            "payment_instructions": payment_instructions,
         }
         changes = {}
         for field, new in requested.items():

@@ -21,6 +21,7 @@ from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin,
 
 from .exports import OrderExportResource
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
+from .money import currency, format_price
 from .services import order_pay, order_retry_provisioning, plan_create
 
 
@@ -30,16 +31,25 @@ class PlanCreateForm(forms.Form):
     price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     trial_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, help_text="0 means the plan has no trial.")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["price"].help_text = f"Per billing period, in {currency()}."
+
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     """Plans are created through ``plan_create`` and not edited afterwards (orders keep their
     price, but a plan's billing model decides the gate, R5)."""
 
-    list_display = ("id", "name", "billing_model", "price", "trial_days")
+    list_display = ("id", "name", "billing_model", "price_with_currency", "trial_days")
     list_filter = ("billing_model",)
     search_fields = ("name",)
-    readonly_fields = ("name", "billing_model", "price", "trial_days")
+    fields = ("name", "billing_model", "price_with_currency", "trial_days")
+    readonly_fields = fields
+
+    @admin.display(description="Price", ordering="price")
+    def price_with_currency(self, obj):
+        return format_price(obj.price)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -105,7 +115,7 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "account",
         "plan",
         "period",
-        "price",
+        "price_with_currency",
         "status",
         "failure_reason_short",
         "created_by",
@@ -124,7 +134,7 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "account",
         "plan",
         "period",
-        "price",
+        "price_with_currency",
         "status",
         "failure_reason",
         "subscription",
@@ -156,6 +166,10 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
             .get_queryset(request)
             .annotate(attempts_total=Coalesce(Subquery(attempts, output_field=IntegerField()), 0))
         )
+
+    @admin.display(description="Price", ordering="price")
+    def price_with_currency(self, obj):
+        return format_price(obj.price)
 
     @admin.display(description="Failure reason")
     def failure_reason_short(self, obj):

@@ -23,6 +23,7 @@ from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 from postpay_portal.errors import NotFound
 
+from . import money
 from .models import BillingModel, Order, OrderStatus, OrderType, Period, Plan, Subscription
 from .selectors import order_count, order_get, order_list, plan_list, subscription_get, subscription_list
 from .services import (
@@ -43,11 +44,23 @@ CSRF = ["permission_denied"]  # a session-authenticated write without its CSRF t
 # --- plans ------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Z]{3}$", "example": "USD"})
+class CurrencyField(serializers.Field):
+    """The ISO 4217 code of ``price``: the installation's ``POSTPAY_CURRENCY`` (CONTRACT §2)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return money.currency()
+
+
 class PlanOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     billing_model = serializers.ChoiceField(choices=BillingModel.choices)
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = CurrencyField()
     trial_days = serializers.IntegerField()
 
 
@@ -108,6 +121,7 @@ class OrderOutput(serializers.Serializer):
     plan = serializers.IntegerField(source="plan_id")
     period = serializers.ChoiceField(choices=Period.choices)
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = CurrencyField()
     status = serializers.SerializerMethodField()
     failure_reason = serializers.SerializerMethodField()
     subscription = serializers.IntegerField(source="subscription_id", allow_null=True)
@@ -193,7 +207,13 @@ class OrderListApi(ListAPIView):
         ],
         responses={
             201: OrderOutput,
-            **errors(body=True, s403=CSRF, s404=["not_found"], s409=GATE_REFUSALS, s422=["idempotency_key_reused"]),
+            **errors(
+                body=True,
+                s403=CSRF,
+                s404=["not_found"],
+                s409=[*GATE_REFUSALS, "trial_already_used"],
+                s422=["idempotency_key_reused"],
+            ),
         },
         tags=["orders"],
     )

@@ -9,6 +9,14 @@ class OrderInProgress(DomainError):
     default_detail = "This subscription already has an order in progress."
 
 
+class TrialAlreadyUsed(DomainError):
+    """R47: one trial per plan per account."""
+
+    code = "trial_already_used"
+    status = 409
+    default_detail = "The trial of this plan has already been used by this account."
+
+
 class InvalidOrderStatus(DomainError):
     code = "invalid_order_status"
     status = 409

@@ -11,7 +11,7 @@ class OrderExportResource(ListExportResource):
     account = Field(attribute="account__name")
     plan = Field(attribute="plan__name")
     period = label_field("period")
-    price = Field(attribute="price")
+    price_with_currency = Field(attribute="price")  # the amount alone: a spreadsheet sums it
     status = label_field("status")
     failure_reason_short = Field(attribute="failure_reason")  # the whole reason, not the list's cut
     created_by = Field(attribute="created_by__username")

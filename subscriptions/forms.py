@@ -4,6 +4,8 @@ service's, and its ``InvalidInput`` comes back here as errors next to the fields
 from django import forms
 
 from .models import Period
+from .money import format_price
+from .visibility import customer_order_filter_choices, customer_order_filter_status
 
 
 class DomainErrorsMixin:
@@ -51,7 +53,7 @@ class SwitchPlanForm(DomainErrorsMixin, forms.Form):
         choices = [("", "Choose a plan")]
         refused = []
         for plan, refusal in offers:
-            label = f"{plan.name} — {plan.get_billing_model_display()}, {plan.price} per period"
+            label = f"{plan.name} — {plan.get_billing_model_display()}, {format_price(plan.price)} per period"
             if refusal:
                 label += " (not available now)"
                 refused.append(plan.pk)
@@ -60,3 +62,17 @@ class SwitchPlanForm(DomainErrorsMixin, forms.Form):
         field.choices = choices
         field.widget = PlanSelect(choices=choices, disabled_values=refused)
         self.has_choice = len(refused) < len(choices) - 1
+
+
+class OrderFilterForm(forms.Form):
+    """The orders list's status filter, in the statuses the customer is shown (R24, R28)."""
+
+    status = forms.ChoiceField(label="Status", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "All statuses"), *customer_order_filter_choices()]
+
+    def shown_status(self):
+        """The status the customer asked to see, or None for every order (or a bad value)."""
+        return customer_order_filter_status(self.cleaned_data["status"]) if self.is_valid() else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from accounts.models import PostpayPermission
 from accounts.visibility import refusal_for
 
-from .models import BillingModel, OrderType, Period
+from .models import BillingModel, OrderStatus, OrderType, Period
 
 
 class GateDecision(enum.Enum):
@@ -73,3 +73,13 @@ def order_gate_refusal(*, actor, account, plan, period: str, order_type: str = O
     if gate.decision is GateDecision.REFUSE:
         return refusal_for(actor, account.postpay_permission)
     return None
+
+
+def order_first_status(*, decision: GateDecision, held_for_credit_review: bool, plan, period: str) -> str:
+    """R9, R21, R39: the status an order is placed in — held for a review (the permission's
+    or a credit review), provisioning (postpaid, or a trial), or waiting for payment."""
+    if decision is GateDecision.HOLD or held_for_credit_review:
+        return OrderStatus.WAITING_FOR_APPROVAL
+    if plan.billing_model == BillingModel.POSTPAY or period == Period.TRIAL:
+        return OrderStatus.PROVISIONING
+    return OrderStatus.WAITING_FOR_PAYMENT

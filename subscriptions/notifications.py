@@ -1,18 +1,31 @@
 """R19: the customer is told when an order completes. Nothing else is ever sent to them:
-in particular no e-mail mentions a decline (R16)."""
+in particular no e-mail mentions a decline (R16).
+
+There is no e-mail for an order that waits for payment (R19 names none): the operators'
+payment instructions travel in the one e-mail a customer gets, for a commercial period,
+beside its price (docs/pending/h/portal.md)."""
 
 from django.conf import settings
 from django.core.mail import send_mail
 
 from postpay_portal.mail import subject_line
+from settings_app.selectors import postpay_settings_get
 
-from .models import Order
+from .models import BILLING_PERIOD_DAYS, Order, Period
+from .money import format_price
 
 
 def customer_recipients(account):
     emails = {account.email} if account.email else set()
     emails.update(u.email for u in account.users.filter(is_active=True) if u.email)
     return sorted(emails)
+
+
+def _price_line(order):
+    plan = order.plan
+    if order.period == Period.TRIAL:
+        return f"Price: free for {plan.trial_days} days (a trial period)."
+    return f"Price: {format_price(plan.price)} per billing period of {BILLING_PERIOD_DAYS} days."
 
 
 def notify_customer_order_completed(order_id):
@@ -24,6 +37,10 @@ def notify_customer_order_completed(order_id):
     body = (
         f"Hello {order.account.name},\n\n"
         f"your {order.get_type_display().lower()} order #{order.pk} for {order.plan.name} is complete "
-        f"and the subscription is active.\n\nPostpay Portal"
+        f"and the subscription is active.\n\n{_price_line(order)}\n"
     )
+    instructions = postpay_settings_get().payment_instructions if order.period == Period.COMMERCIAL else ""
+    if instructions:
+        body += f"\nHow to pay:\n{instructions}\n"
+    body += "\nPostpay Portal"
     return send_mail(subject_line(subject), body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

@@ -10,6 +10,7 @@ from .models import (
     Order,
     OrderStatus,
     OrderTally,
+    Period,
     Plan,
     Subscription,
     failed_by_decline_q,
@@ -19,6 +20,14 @@ from .models import (
 
 def plan_list():
     return Plan.objects.all()
+
+
+def trial_used_plan_ids(account_id):
+    """R47: the plans whose trial the account has used — a trial order that is open or
+    completed. A cancelled or failed one does not count, except one failed by a permission
+    decline: its customer reads it as held (R32), so it counts as open (``open_order_q``)."""
+    used = Order.objects.filter(open_order_q() | Q(status=OrderStatus.COMPLETED), account_id=account_id)
+    return set(used.filter(period=Period.TRIAL).order_by().values_list("plan_id", flat=True).distinct())
 
 
 def _scoped(qs, user, account_id=None):

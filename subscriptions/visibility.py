@@ -25,3 +25,38 @@ def customer_visible_failure_reason(order) -> str | None:
     if order.failed_by_decline or order.status != OrderStatus.PROVISIONING_FAILED:
         return None
     return CUSTOMER_PROVISIONING_FAILED_TEXT
+
+
+CUSTOMER_UNDER_REVIEW_LABEL = "Under review"
+
+
+def customer_order_status_label(value: str) -> str:
+    """The words a customer reads for an order status they are shown (R24: a held order,
+    and one failed by a decline, read "Under review")."""
+    if value == OrderStatus.WAITING_FOR_APPROVAL:
+        return CUSTOMER_UNDER_REVIEW_LABEL
+    return OrderStatus(value).label
+
+
+# The customer portal's order status filter: the customer's word → the status it shows. The
+# words are the customer's, never a stored status name a decline sits in (R6).
+CUSTOMER_ORDER_FILTERS = {
+    "waiting_for_payment": OrderStatus.WAITING_FOR_PAYMENT,
+    "under_review": OrderStatus.WAITING_FOR_APPROVAL,
+    "provisioning": OrderStatus.PROVISIONING,
+    "failed": OrderStatus.PROVISIONING_FAILED,
+    "completed": OrderStatus.COMPLETED,
+    "cancelled": OrderStatus.CANCELLED,
+}
+
+
+def customer_order_filter_choices() -> list[tuple[str, str]]:
+    """The statuses a customer can filter their orders by, in their words (R24, R28)."""
+    return [(word, customer_order_status_label(status)) for word, status in CUSTOMER_ORDER_FILTERS.items()]
+
+
+def customer_order_filter_status(word: str):
+    """The shown status a filter word selects, or None. Its matching is
+    ``selectors.customer_status_filter``: "Under review" matches an order failed by a
+    decline, "Provisioning failed" never does (R24, R32)."""
+    return CUSTOMER_ORDER_FILTERS.get(word)

@@ -41,15 +41,11 @@ def _require(actor, verb, model="webhookendpoint"):
     require_perm(actor, f"events.{verb}_{model}", "Only webhook managers may do this.")
 
 
-AUDITED_LENGTH = 64  # the log's value columns
-
-
 def _audited(value):
-    """An endpoint's field as the audit log keeps it: text, cut to the log's column."""
+    """An endpoint's field as the audit log keeps it: text (a list of event types joined)."""
     if value is None:
         return None
-    text = ", ".join(value) if isinstance(value, list) else str(value)
-    return text if len(text) <= AUDITED_LENGTH else text[: AUDITED_LENGTH - 1] + "…"
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 def _audit(uow, actor, endpoint, changes, reason):

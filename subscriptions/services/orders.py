@@ -15,10 +15,11 @@ from postpay_portal.errors import InvalidInput, NotFound
 from postpay_portal.guards import as_id, is_staff, require_perm, require_user
 from settings_app.selectors import postpay_settings_get
 
-from ..errors import InvalidOrderStatus, OrderInProgress
-from ..gate import GateDecision, postpay_gate
+from ..errors import InvalidOrderStatus, OrderInProgress, TrialAlreadyUsed
+from ..gate import GateDecision, order_first_status, postpay_gate
 from ..lock_objects import order_qs_select_for_update, subscription_qs_select_for_update
 from ..models import BillingModel, Order, OrderStatus, OrderType, Period, Plan, Subscription, open_order_q
+from ..selectors import trial_used_plan_ids
 from .provisioning import enqueue_on_commit
 
 logger = structlog.get_logger(__name__)
@@ -53,7 +54,7 @@ def _locked_account_for(actor, account_id) -> Account:
 
 
 def order_place(*, actor, account_id: int, plan_id: int, period: str) -> Order:
-    """R5, R9–R13, R20, R21: place a `new` order for an account.
+    """R5, R9–R13, R20, R21, R47: place a `new` order for an account.
 
     Customers may order only for their own account; operators for any (and obey the gate).
     """
@@ -62,6 +63,8 @@ def order_place(*, actor, account_id: int, plan_id: int, period: str) -> Order:
     period = _period(period, plan)
     with transaction.atomic(), unit_of_work() as uow:
         account = _locked_account_for(actor, account_id)
+        if period == Period.TRIAL and plan.pk in trial_used_plan_ids(account.pk):
+            raise TrialAlreadyUsed()  # R47, read under the account's lock: two at once cannot both pass
         return _order_create(uow, actor=actor, account=account, plan=plan, period=period, order_type=OrderType.NEW)
 
 
@@ -134,12 +137,7 @@ def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, 
     )
     if gate.decision is GateDecision.REFUSE:
         raise refusal_for(actor, account.postpay_permission)  # R10, masked for customers (R6)
-    if gate.decision is GateDecision.HOLD:
-        status = OrderStatus.WAITING_FOR_APPROVAL  # R9
-    elif plan.billing_model == BillingModel.POSTPAY or period == Period.TRIAL:
-        status = OrderStatus.PROVISIONING  # R21
-    else:
-        status = OrderStatus.WAITING_FOR_PAYMENT
+    status = order_first_status(decision=gate.decision, held_for_credit_review=False, plan=plan, period=period)
     order = Order(
         type=order_type,
         account=account,

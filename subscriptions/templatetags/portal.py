@@ -10,14 +10,16 @@ from accounts.visibility import (
     customer_sees_under_review,
     customer_visible_status,
 )
-from subscriptions.models import OrderStatus
-from subscriptions.visibility import customer_visible_failure_reason, customer_visible_order_status
+from subscriptions.visibility import (
+    CUSTOMER_UNDER_REVIEW_LABEL,
+    customer_order_status_label,
+    customer_visible_failure_reason,
+    customer_visible_order_status,
+)
 
 register = template.Library()
 
 POSTPAID_ENABLED_TEXT = "Postpaid ordering enabled"
-# R24: a held order, and an order failed by a decline, read "Under review".
-CUSTOMER_ORDER_LABELS = {OrderStatus.WAITING_FOR_APPROVAL.value: "Under review"}
 
 
 def _postpay_state(request):
@@ -40,12 +42,14 @@ def postpay_banner(context):
 
 @register.simple_tag(takes_context=True)
 def postpay_account_note(context):
-    """R6: what the account card says of postpaid ordering; only in Manually mode."""
+    """R6: what the account card says of postpaid ordering; only in Manually mode. Under
+    review, the banner of every page already says the sentence: the card says it in a word
+    (the sentence once a screen)."""
     account, settings_row = _postpay_state(context.get("request"))
     if account is None or not settings_row.is_manual:
         return ""
     if customer_sees_under_review(account):
-        return CUSTOMER_UNDER_REVIEW_TEXT
+        return CUSTOMER_UNDER_REVIEW_LABEL
     if customer_visible_status(account) == PostpayPermission.APPROVED:
         return POSTPAID_ENABLED_TEXT
     return ""
@@ -61,8 +65,7 @@ def postpay_review_offered(context):
 @register.filter
 def customer_status(order):
     """The label of the status the customer is shown for an order."""
-    value = customer_visible_order_status(order)
-    return CUSTOMER_ORDER_LABELS.get(value, OrderStatus(value).label)
+    return customer_order_status_label(customer_visible_order_status(order))
 
 
 @register.filter

@@ -50,7 +50,7 @@ def test_r30_report_shows_a_readable_median_and_money_with_separators(
     html = admin_client_for(superuser).get(REPORT).content.decode()
 
     assert '<td id="median-time">under a minute</td>' in html
-    assert '<td id="held-value">1,234.50</td>' in html
+    assert '<td id="held-value">1,234.50 USD</td>' in html
     assert "0:00:00" not in html
 
 
@@ -71,4 +71,4 @@ def test_r30_report_shows_long_medians_in_days_and_hours(admin_client_for, super
     html = admin_client_for(superuser).get(REPORT).content.decode()
 
     assert '<td id="median-time">2 d 4 h</td>' in html
-    assert '<td id="held-value">1,234,567.50</td>' in html
+    assert '<td id="held-value">1,234,567.50 USD</td>' in html

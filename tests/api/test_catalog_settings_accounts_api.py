@@ -60,7 +60,14 @@ def test_staff_create_a_plan_and_everyone_reads_it(api, admin_ada, customer_alic
     )
     assert response.status_code == 201
     plan = body(response)
-    assert plan == {"id": plan["id"], "name": "Gold", "billing_model": "postpay", "price": "12.50", "trial_days": 7}
+    assert plan == {
+        "id": plan["id"],
+        "name": "Gold",
+        "billing_model": "postpay",
+        "price": "12.50",
+        "currency": "USD",
+        "trial_days": 7,
+    }
     assert body(api(customer_alice).get(f"/api/v1/plans/{plan['id']}/")) == plan
     assert body(api(customer_alice).get("/api/v1/plans/"))["results"] == [plan]
 

@@ -14,6 +14,7 @@ ORDER_FIELDS = {
     "plan",
     "period",
     "price",
+    "currency",
     "status",
     "failure_reason",
     "subscription",

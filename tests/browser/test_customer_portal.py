@@ -41,10 +41,16 @@ def test_r9_r15_r27_customer_orders_postpaid_is_reviewed_then_sees_it_active(
     page.set_viewport_size({"width": 1200, "height": 800})
     log_in(page, live_server.url, "alice")
 
-    # The catalog lists the postpaid plan; the customer orders a commercial period.
+    # The catalog lists the postpaid plan; the customer orders a commercial period, and
+    # confirms it on a summary that says the order will be held for a review.
     nav(page, "Catalog")
     cloud_flex = page.get_by_role("article").filter(has_text="Cloud Flex")
     cloud_flex.get_by_role("button", name="Order a commercial period").click()
+    expect(page.get_by_role("heading", name="Confirm your order")).to_be_visible()
+    expect(page.locator("#confirm-price")).to_have_text("29.00 USD per billing period of 30 days")
+    expect(page.locator("#confirm-next")).to_contain_text("Your order is held for review")
+    screenshot(page, "customer-confirm")
+    page.get_by_role("button", name="Confirm").click()
 
     # R9, R24: the order is held and reads "Under review"; the banner shows (R27).
     expect(page.get_by_role("heading", name=re.compile(r"Order #\d+"))).to_be_visible()

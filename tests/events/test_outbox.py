@@ -56,6 +56,7 @@ def test_r34_approval_flow_appends_one_event_per_change_in_order(
         "plan",
         "period",
         "price",
+        "currency",
         "status",
         "failure_reason",
         "subscription",

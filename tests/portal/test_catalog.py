@@ -70,7 +70,8 @@ def test_r9_r24_first_gated_order_is_held_and_reads_under_review(alice_client, m
     assert order.status == OrderStatus.WAITING_FOR_APPROVAL
     assert order.created_by.username == "alice"
     html = response.content.decode()
-    assert f"Order #{order.pk} placed. Status: Under review." in html
+    assert [str(m) for m in response.context["messages"]] == [f"Order #{order.pk} placed."]
+    assert '<span class="status status-waiting_for_approval large">Under review</span>' in html
     assert "Waiting for approval" not in html
 
 
@@ -113,8 +114,14 @@ def test_r31_trial_on_a_plan_without_trial_shows_the_error_on_its_card(alice_cli
     assert Order.objects.count() == 0
 
 
-def test_order_needs_a_post(alice_client):
-    assert alice_client.get("/portal/orders/new/").status_code == 405
+def test_an_order_is_placed_only_by_a_post(alice_client, postpaid_plan):
+    """A GET shows the confirm step (tests/portal/test_confirm.py); only Confirm's POST orders."""
+    assert (
+        alice_client.get("/portal/orders/new/", {"plan": postpaid_plan.pk, "period": "commercial"}).status_code == 200
+    )
+    assert alice_client.get("/portal/orders/new/").status_code == 400
+    assert alice_client.put("/portal/orders/new/").status_code == 405
+    assert Order.objects.count() == 0
 
 
 def test_r2_r27_trial_is_gated_too_when_trials_require_approval(alice_client, held_order, postpaid_plan):

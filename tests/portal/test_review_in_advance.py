@@ -34,7 +34,11 @@ def test_r36a_the_confirmation_says_what_happens_then_the_portal_reads_under_rev
     response = alice_client.post("/portal/postpay-review/", follow=True)
     assert response.redirect_chain == [("/portal/", 302)]
     html = response.content.decode()
-    assert f"{CUSTOMER_UNDER_REVIEW_TEXT}." in html  # the message and the banner (R27)
+    # R27: the banner says it; the message and the account card do not repeat the sentence.
+    assert html.count(CUSTOMER_UNDER_REVIEW_TEXT) == 1 and '<div class="banner"' in html
+    assert [str(m) for m in response.context["messages"]] == [
+        "Thank you: your request was received and we are reviewing your account."
+    ]
     operation = ManualOperation.objects.get()
     assert (operation.origin, operation.order, operation.requested_by) == (
         OperationOrigin.ASKED_IN_ADVANCE,

@@ -135,7 +135,7 @@ def normalise(text, twin, named=None, now=None):
 
 
 class _Forms(HTMLParser):
-    """The POST forms of a page: action, hidden and visible fields, select options."""
+    """The forms of a page: method, action, hidden and visible fields, select options."""
 
     def __init__(self):
         super().__init__()
@@ -143,8 +143,9 @@ class _Forms(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and attrs.get("method", "get").lower() == "post":
-            self._form = {"action": attrs.get("action") or "", "fields": {}, "choices": {}}
+        if tag == "form":
+            method = (attrs.get("method") or "get").lower()
+            self._form = {"method": method, "action": attrs.get("action") or "", "fields": {}, "choices": {}}
             self.forms.append(self._form)
         elif self._form is None:
             return
@@ -170,37 +171,52 @@ NOT_CRAWLED = ("/portal/logout/", "/portal/login/")
 NOT_SUBMITTED = ("/portal/logout/", "/portal/password/")
 
 
+def _submissions(path, html, method):
+    """The forms of one page with this method: (action, data) for every submission to try
+    — each option of a select, disabled ones included (a crafted request)."""
+    parser = _Forms()
+    parser.feed(html)
+    submissions = []
+    for form in parser.forms:
+        if form["method"] != method:
+            continue
+        action = form["action"] or urlsplit(path).path
+        if action.startswith(NOT_SUBMITTED) or path.startswith(NOT_SUBMITTED):
+            continue
+        fields = {k: v for k, v in form["fields"].items() if k != "csrfmiddlewaretoken"}
+        variants = [fields]
+        for name, options in form["choices"].items():
+            variants = [{**variant, name: option} for variant in variants for option in options] or variants
+        submissions.extend((action, variant) for variant in variants)
+    return submissions
+
+
 def crawl(twin):
-    """Every portal page reachable by links from /portal/: {path: (status, html)}."""
+    """Every portal page reachable from /portal/ by links and by GET forms (filters, the
+    confirm steps), with each choice of their selects: {url: (status, html)}."""
     pages, queue = {}, ["/portal/"]
     while queue:
-        path = queue.pop(0)
-        if path in pages or path.startswith(NOT_CRAWLED):
+        url = queue.pop(0)
+        if url in pages or url.startswith(NOT_CRAWLED):
             continue
-        response = twin.portal.get(path)
+        response = twin.portal.get(url)
         html = response.content.decode()
-        pages[path] = (response.status_code, html)
+        pages[url] = (response.status_code, html)
         queue.extend(link for link in LINK.findall(html) if link not in pages)
+        for action, data in _submissions(url, html, "get"):
+            target = f"{action}?{urlencode(sorted(data.items()))}" if data else action
+            if target not in pages:
+                queue.append(target)
     return pages
 
 
 def page_forms(pages):
-    """The POST forms of the crawled pages: (page, action, data) for every submission to try
-    — each option of a select, disabled ones included (a crafted POST)."""
-    submissions = []
-    for path, (_, html) in sorted(pages.items()):
-        parser = _Forms()
-        parser.feed(html)
-        for form in parser.forms:
-            action = form["action"] or path
-            if action.startswith(NOT_SUBMITTED) or path.startswith(NOT_SUBMITTED):
-                continue
-            fields = {k: v for k, v in form["fields"].items() if k != "csrfmiddlewaretoken"}
-            variants = [fields]
-            for name, options in form["choices"].items():
-                variants = [{**variant, name: option} for variant in variants for option in options] or variants
-            submissions.extend((path, action, variant) for variant in variants)
-    return submissions
+    """The POST forms of the crawled pages: (page, action, data) for every submission to try."""
+    return [
+        (path, action, data)
+        for path, (_, html) in sorted(pages.items())
+        for action, data in _submissions(path, html, "post")
+    ]
 
 
 def api_operations():

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0002_audit_object_trail"),
+        ("audit", "0003_audit_values_text"),
     ]
 
     operations = [
