@@ -29,3 +29,13 @@ def accounts_to_approve_before_manual(queryset=None):
     postpaid = Subscription.objects.filter(account=OuterRef("pk"), plan__billing_model=BillingModel.POSTPAY)
     queryset = Account.objects.all() if queryset is None else queryset
     return queryset.filter(Exists(postpaid), postpay_permission=PostpayPermission.NONE)
+
+
+def api_token_list(*, user=None):
+    """R46: live API tokens, newest first: one login's, or everyone's (a superuser's list)."""
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    tokens = ApiToken.objects.select_related("user").filter(expiry__gt=timezone.now())
+    return tokens if user is None else tokens.filter(user=user)

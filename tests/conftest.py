@@ -38,6 +38,15 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with Django's cache empty: the API's throttle counters live there
+    (local memory in tests), and one test's requests must not count against the next's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- personas (STYLE §7) -----------------------------------------------------------------
 
 from tests.factories import (  # noqa: E402

@@ -21,11 +21,11 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.services import account_create, account_user_create
 from subscriptions.models import Order, Period, Plan, Subscription
+from tests.factories import api_token_for
 
 PASSWORD = "twin-password-42"
 
@@ -72,7 +72,7 @@ class Twin:
             actor=None, account_id=self.account.pk, username=self.username, password=PASSWORD, email=self.email
         )
         self.api = APIClient()
-        self.api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=self.user).key}")
+        self.api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(self.user)}")
         self.portal = Client()
         self.portal.force_login(self.user)
 
