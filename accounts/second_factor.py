@@ -10,6 +10,8 @@ import django_otp
 from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from two_factor.utils import totp_digits
 
 from manual_operations.groups import can_decide
 
@@ -32,11 +34,18 @@ def second_factor_enrolled(user):
 def second_factor_match(*, user, code):
     """The device that accepts ``code`` — the current TOTP code, or an unused backup code,
     which is consumed — else ``None``. django-otp refuses a TOTP code it accepted before and
-    slows each device down after failures, so a code cannot be replayed or guessed quickly."""
+    slows each device down after failures (1 s, 2 s, 4 s…), so a code cannot be replayed or
+    guessed quickly. A code goes only to the devices of its kind (six digits: the app's; else
+    the backup codes), so that a mistyped app code does not slow down the backup codes."""
     code = "".join(str(code or "").split())
     if not code or len(code) > CODE_MAX_LENGTH:
         return None
-    return django_otp.match_token(user, code)
+    app_code = code.isdigit() and len(code) == totp_digits()
+    with transaction.atomic():
+        for device in django_otp.devices_for_user(user, for_verify=True):
+            if isinstance(device, TOTPDevice) == app_code and device.verify_token(code):
+                return device
+    return None
 
 
 def backup_codes_issue(*, user):
