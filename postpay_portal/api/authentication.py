@@ -7,6 +7,9 @@ only checked later, inside the API view.
 """
 
 import structlog
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, get_authorization_header
@@ -56,3 +59,23 @@ def _is_verified(request):
     # OTPMiddleware wraps the session's user (request._request.user), not DRF's copy.
     user = request._request.user
     return bool(getattr(user, "is_verified", None) and user.is_verified())
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's ``tokenAuth``: ``Authorization: Token <token>``."""
+
+    target_class = LoggedTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    """The schema's ``cookieAuth``: the portals' session."""
+
+    target_class = SecondFactorSessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
