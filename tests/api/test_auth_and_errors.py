@@ -158,3 +158,10 @@ def test_r31_deeply_nested_json_is_400_malformed_request(api, customer_alice, id
     response = api(customer_alice).post("/api/v1/orders/", data=deep, content_type="application/json", **headers)
     assert response.status_code == 400
     assert body(response)["code"] == "malformed_request"
+
+
+@pytest.mark.django_db
+def test_r31_an_api_path_with_a_newline_is_a_json_404(api, customer_alice):
+    response = api(customer_alice).get("/api/v1/accounts/%0A/")
+    assert response.status_code == 404
+    assert body(response) == {"code": "not_found", "detail": "Not found."}
