@@ -77,5 +77,5 @@ urlpatterns = [
     path("v1/", include((v1, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"(?s)^.*$", api_not_found),  # (?s): a path with a newline is JSON 404 too
+    re_path(r"^[\s\S]*$", api_not_found),  # any character, a newline too: every unknown path is JSON
 ]
