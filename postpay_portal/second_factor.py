@@ -67,7 +67,7 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.POSTPAY_REQUIRE_2FA and self._guarded(request.path_info):
+        if settings.POSTPAY_REQUIRE_2FA and self._guarded(request.path):
             user = request.user
             if user.is_authenticated and second_factor_required(user) and not _is_verified(user):
                 target = "second_factor:verify" if second_factor_enrolled(user) else "second_factor:setup"
@@ -76,11 +76,11 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _guarded(path_info):
-        admin_root = reverse("admin:index")
-        if not path_info.startswith(admin_root):
+    def _guarded(path):
+        # reverse() includes the script prefix, as request.path does.
+        if not path.startswith(reverse("admin:index")):
             return False
-        return not (path_info.startswith("/" + URL_PREFIX) or path_info == reverse("admin:logout"))
+        return not (path.startswith(reverse("second_factor:profile")) or path == reverse("admin:logout"))
 
 
 def admin_page_context(request, title):
