@@ -463,3 +463,6 @@ class AccountAdmin(
                 + "; ".join(f"{count} × {why}" for why, count in by_reason.most_common()),
             )
         return None
+
+
+from . import admin_security  # noqa: E402,F401  (groups, API tokens, second factor devices: R33, R45, R46)

@@ -29,3 +29,15 @@ class PostpayReviewNotNeeded(DomainError):
     code = "postpay_review_not_needed"
     status = 409
     default_detail = "No review is needed: postpaid plans can be ordered without one."
+
+
+class SecondFactorRequired(DomainError):
+    """R45: a login that needs a second factor asked for an API token without a valid ``otp``."""
+
+    code = "otp_required"
+    status = 401
+    auth_header = "Token"
+    default_detail = (
+        "This login needs a second factor: send `otp`, the current code of your authenticator app "
+        "or one of your backup codes."
+    )

@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 
 class PostpayPermission(models.TextChoices):
@@ -104,3 +106,25 @@ class User(AbstractUser):
     @property
     def is_customer(self):
         return self.account_id is not None and not self.is_staff
+
+
+class ApiToken(AbstractAuthToken):
+    """R46: an API token, stored only as its digest (knox's SHA-512 of the random token; the
+    first characters, ``token_key``, narrow the lookup and cannot sign in). A login has any
+    number of them, each labelled with its client's ``name`` and revoked on its own; every one
+    expires. ``KNOX_TOKEN_MODEL`` points knox here instead of its own table, so there is one
+    row per token and no join on each request.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    expiry = models.DateTimeField(db_index=True)
+    name = models.CharField(max_length=64, default="api", help_text="The client the token was issued for.")
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"

@@ -1,4 +1,4 @@
-"""A password change revokes the login's API tokens.
+"""A password change revokes the login's API tokens (SPEC R46).
 
 Django calls ``password_changed(password, user)`` on every configured password validator
 from ``AbstractBaseUser.save()`` after ``set_password()``: the customer portal's password
@@ -7,8 +7,6 @@ future path all end there. Hooking that one documented seam, rather than each vi
 new way to change a password cannot forget the tokens. (A re-hash on login after a hasher
 upgrade is not a change: Django clears the raw password before that save.)
 """
-
-from rest_framework.authtoken.models import Token
 
 
 class RevokeApiTokensOnPasswordChange:
@@ -19,7 +17,9 @@ class RevokeApiTokensOnPasswordChange:
 
     def password_changed(self, password, user=None):
         if user is not None and user.pk is not None:
-            Token.objects.filter(user=user).delete()
+            from accounts.tokens import api_tokens_revoke_all  # the models are loaded by the time a password changes
+
+            api_tokens_revoke_all(user=user)
 
     def get_help_text(self):
         return "Changing the password revokes the API tokens of this login."

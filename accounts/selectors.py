@@ -29,3 +29,13 @@ def account_get_for_user(*, user, account_id):
         return qs.get(pk=account_id)
     except (Account.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such account.")
+
+
+def api_token_list(*, user=None):
+    """R46: live API tokens, newest first: one login's, or everyone's (a superuser's list)."""
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    tokens = ApiToken.objects.select_related("user").filter(expiry__gt=timezone.now())
+    return tokens if user is None else tokens.filter(user=user)

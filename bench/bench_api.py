@@ -38,7 +38,7 @@ from tests.servers import PostgresServer, free_port, wait_for_port  # noqa: E402
 
 SETUP = """
 import json
-from rest_framework.authtoken.models import Token
+from accounts.tokens import api_token_create
 from accounts.models import User
 from accounts.services import account_create, account_user_create
 from subscriptions.services import plan_create
@@ -50,7 +50,7 @@ for i in range({threads}):
     user = account_user_create(
         actor=None, account_id=account.pk, username=f"bench{{i}}", password="x-long-password-1"
     )
-    tokens.append(Token.objects.create(user=user).key)
+    tokens.append(api_token_create(actor=None, user=user)[1])
 print(json.dumps({{"plan": plan.pk, "tokens": tokens}}))
 """
 

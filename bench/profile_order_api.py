@@ -102,15 +102,15 @@ def main():
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
         from pyinstrument import Profiler
-        from rest_framework.authtoken.models import Token
 
         from accounts.services import account_create, account_user_create
+        from accounts.tokens import api_token_create
         from subscriptions.services import plan_create
 
         plan = plan_create(actor=None, name="Flex", billing_model="postpay", price="29.00")
         account = account_create(actor=None, name="Profile Co")
         user = account_user_create(actor=None, account_id=account.pk, username="profiler", password="x-long-password-1")
-        token = Token.objects.create(user=user).key
+        token = api_token_create(actor=None, user=user)[1]
         app = get_wsgi_application()
         order = {"plan": plan.pk, "period": "commercial"}
         counter = iter(range(10**9))

@@ -11,10 +11,11 @@ from settings_app import apis as settings_app
 from subscriptions import apis as subscriptions
 
 from .api.exceptions import api_not_found
-from .api.views import TokenCreateApi
+from .api.views import TokenCreateApi, TokenLogoutApi
 
 v1 = [
     path("auth/token/", TokenCreateApi.as_view(), name="token"),
+    path("auth/logout/", TokenLogoutApi.as_view(), name="logout"),
     path("settings/postpay/", settings_app.PostpaySettingsApi.as_view(), name="settings-postpay"),
     path("plans/", subscriptions.PlanListApi.as_view(), name="plans"),
     path("plans/<int:pk>/", subscriptions.PlanDetailApi.as_view(), name="plan"),
@@ -76,6 +77,5 @@ urlpatterns = [
     path("v1/", include((v1, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    # [\s\S], not ".": a path with an encoded newline is an API path too (JSON, never the HTML 404 page).
-    re_path(r"^[\s\S]*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),  # any character, a newline too: every unknown path is JSON
 ]

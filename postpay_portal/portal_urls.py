@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from accounts import api_token_views
 from accounts import views as account_views
 from subscriptions import views as subscription_views
 
@@ -23,6 +24,8 @@ urlpatterns = [
         account_views.PortalPasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("api-tokens/", api_token_views.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke/", api_token_views.api_token_revoke_view, name="api_token_revoke"),
     path("", account_views.dashboard, name="dashboard"),
     path("catalog/", subscription_views.catalog, name="catalog"),
     path("postpay-review/", account_views.postpay_review, name="postpay_review"),

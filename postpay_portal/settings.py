@@ -68,7 +68,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens stored as digests (R46): knox's code, the project's model (KNOX_TOKEN_MODEL).
+    "knox",
+    # The operator portal's second factor (R45): TOTP devices, single-use backup codes, and
+    # two_factor's enrolment wizard with its QR code.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -96,6 +103,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: request.user.is_verified() says whether a second factor was passed.
+    "django_otp.middleware.OTPMiddleware",
+    # R45: a decider who signed in with a password alone reaches no operator page.
+    "postpay_portal.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -174,6 +185,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"
+
+# R45 (CONTRACT §2): staff logins with the decide permission, superusers included, pass a TOTP
+# second factor in the operator portal and send ``otp`` for an API token. ``make run`` sets 0.
+POSTPAY_REQUIRE_2FA = env_bool("POSTPAY_REQUIRE_2FA", True)
+# /admin/login/ stays Django's own form (CONTRACT §3); two_factor must not replace it.
+TWO_FACTOR_PATCH_ADMIN = False
+OTP_TOTP_ISSUER = "Postpay Portal"
+# Backup codes and TOTP devices are reset by a superuser only, and their secrets never shown.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# R46 (CONTRACT §2): API tokens live this long after they were issued; only their digest is
+# stored (knox, with the project's token model that adds a client name and "last used").
+API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 720)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own table is swapped out for that model: its migrations would only create it empty.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTO_REFRESH": False,
+}
+# "Last used" is written at most this often per token, not on every request.
+API_TOKEN_LAST_USED_EVERY_SECONDS = env_float("API_TOKEN_LAST_USED_EVERY_SECONDS", 60)
 
 # Failed-login lockout (django-axes): a login after AXES_FAILURE_LIMIT failures from one
 # address, and an address after AXES_IP_FAILURE_LIMIT failures across usernames (password
@@ -331,6 +366,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.sweep_webhook_deliveries",
         "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
     },
+    "purge-expired-api-tokens": {
+        "task": "accounts.purge_expired_api_tokens",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
 
 # Queue target for manual operations (R17): older operations are highlighted.
@@ -346,12 +386,33 @@ IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR") or VAR / "imports")
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
 IMPORT_UPLOAD_MAX_AGE_SECONDS = env_int("IMPORT_UPLOAD_MAX_AGE_SECONDS", 3600)
 
+# --- Cache: the API's throttle counters (never the database) ---------------------------
+# Local memory by default (one process: make run); CACHE_URL=redis://host:port/1 shares the
+# counters between gunicorn workers and hosts (docker-compose.yml).
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "postpay"}}
+
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "postpay_portal.api.authentication.LoggedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "postpay_portal.api.authentication.SecondFactorSessionAuthentication",
     ],
+    # CONTRACT §4: 429 ``throttled`` never before 30 token requests a minute per username or
+    # 600 per address, nor 1,200 other writes a minute per login or 12,000 per address.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "postpay_portal.api.throttling.WritePerLoginThrottle",
+        "postpay_portal.api.throttling.WritePerAddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token_per_username": env_str("API_THROTTLE_TOKEN_PER_USERNAME", "30/min"),
+        "token_per_address": env_str("API_THROTTLE_TOKEN_PER_ADDRESS", "600/min"),
+        "write_per_login": env_str("API_THROTTLE_WRITE_PER_LOGIN", "1200/min"),
+        "write_per_address": env_str("API_THROTTLE_WRITE_PER_ADDRESS", "12000/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -384,6 +445,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation may answer 429 ``throttled`` (CONTRACT §4).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "postpay_portal.api.schema.declare_throttled",
+    ],
 }
 
 # --- Metrics (R35, CONTRACT §3 /metrics) -------------------------------------------------

@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .metrics import metrics
+from .second_factor import urlpatterns as second_factor_urls
 from .views import healthz, readyz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/portal/", permanent=False)),
+    *second_factor_urls,  # under /admin/, before the admin's own catch-all
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),

@@ -61,6 +61,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with Django's cache empty: the API's throttle counters live there
+    (local memory in tests), and one test's requests must not count against the next's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- personas (STYLE §7) -----------------------------------------------------------------
 
 from tests.factories import (  # noqa: E402

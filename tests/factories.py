@@ -87,3 +87,10 @@ class PlanFactory(factory.django.DjangoModelFactory):
     billing_model = "postpay"
     price = Decimal("10.00")
     trial_days = 0
+
+
+def api_token_for(user, name="api"):
+    """A new API token of ``user`` through the service (R46); returns the raw token."""
+    from accounts.tokens import api_token_create
+
+    return api_token_create(actor=None, user=user, name=name)[1]

@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-used-anywh
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + ORM + Playwright (RECIPES)
 
 from postpay_portal.settings import *  # noqa: E402,F401,F403
-from postpay_portal.settings import database_from_url  # noqa: E402
+from postpay_portal.settings import database_from_url, env_bool  # noqa: E402
 from tests.servers import PostgresServer  # noqa: E402
 
 TEST_TMP = tempfile.mkdtemp(prefix="postpay-tests-")
@@ -35,3 +35,6 @@ CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = True
+# The suite signs operators in with a password alone (CONTRACT §3 while it is 0); the R45
+# tests switch the second factor on with the ``settings`` fixture.
+POSTPAY_REQUIRE_2FA = env_bool("POSTPAY_REQUIRE_2FA", False)

@@ -5,6 +5,7 @@ with the contract's HTTP status; ``fields`` is present exactly when the code is 
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -44,7 +45,10 @@ def api_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]. Anything not recognised is left to Django (a
     500 and a log line): a bug must be seen, not dressed up as a client error."""
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status)
+        auth_header = getattr(exc, "auth_header", None)  # a 401 says how to authenticate
+        return Response(
+            exc.as_dict(), status=exc.status, headers={"WWW-Authenticate": auth_header} if auth_header else None
+        )
     if isinstance(exc, exceptions.ValidationError):
         return Response(error_body("invalid", "The request is not valid.", _fields(exc.detail)), status=400)
     if isinstance(exc, (RequestDataTooBig, SuspiciousOperation)):
@@ -58,8 +62,8 @@ def api_exception_handler(exc, context):
             headers = {}
             if getattr(exc, "auth_header", None):
                 headers["WWW-Authenticate"] = exc.auth_header
-            if getattr(exc, "wait", None):
-                headers["Retry-After"] = str(int(exc.wait))
+            if getattr(exc, "wait", None) is not None:
+                headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))  # whole seconds, never 0
             if code == "malformed_request":
                 return Response(error_body(code, MALFORMED_DETAIL), status=400)
             return Response(error_body(code, exc.detail), status=exc.status_code, headers=headers)

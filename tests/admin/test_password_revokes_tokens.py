@@ -5,9 +5,9 @@ of another user's password, and ``manage.py changepassword``."""
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from tests.factories import PASSWORD, CustomerFactory
 
 NEW_PASSWORD = "brand-new-secret-77"
@@ -47,7 +47,7 @@ def test_changing_the_password_in_the_customer_portal_revokes_the_api_token(clie
 
     assert response.status_code == 302
     assert not token_works(token)
-    assert not Token.objects.filter(user=customer_alice).exists()
+    assert not ApiToken.objects.filter(user=customer_alice).exists()
 
 
 def test_a_refused_password_change_keeps_the_token(client, customer_alice):

@@ -8,11 +8,11 @@ may mention a decline or a decline reason, and a declined account's customer may
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Account, PostpayPermission
 from manual_operations.models import DeclineReason
+from tests.factories import api_token_for
 
 FORBIDDEN_FOR_CUSTOMERS = ["declin", *DeclineReason.values]
 
@@ -40,8 +40,7 @@ def api(db):
         client = RecordingClient()
         client.user = user
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
         return client
 
     return make

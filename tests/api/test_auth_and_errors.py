@@ -5,9 +5,9 @@ import re
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from tests.api.conftest import body, snapshot
 from tests.factories import PASSWORD
 
@@ -16,9 +16,9 @@ from tests.factories import PASSWORD
 def test_token_for_username_and_password_authenticates_later_calls(api, customer_alice):
     response = api().post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert set(body(response)) == {"token"}
+    assert set(body(response)) == {"token", "expires_at"}
     token = body(response)["token"]
-    assert token == Token.objects.get(user=customer_alice).key
+    assert ApiToken.objects.get().user == customer_alice
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/account/").status_code == 200
@@ -36,7 +36,7 @@ def test_r31_bad_credentials_are_401_not_authenticated(api, customer_alice, pass
         assert response.status_code == 400
         assert body(response)["code"] == "invalid"
         assert "password" in body(response)["fields"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_a_login_locked_out_by_axes_is_401_even_with_the_right_password(api, cus
     response = api().post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
     assert response.status_code == 401
     assert body(response)["code"] == "not_authenticated"
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db
@@ -158,3 +158,10 @@ def test_r31_deeply_nested_json_is_400_malformed_request(api, customer_alice, id
     response = api(customer_alice).post("/api/v1/orders/", data=deep, content_type="application/json", **headers)
     assert response.status_code == 400
     assert body(response)["code"] == "malformed_request"
+
+
+@pytest.mark.django_db
+def test_r31_an_api_path_with_a_newline_is_a_json_404(api, customer_alice):
+    response = api(customer_alice).get("/api/v1/accounts/%0A/")
+    assert response.status_code == 404
+    assert body(response) == {"code": "not_found", "detail": "Not found."}

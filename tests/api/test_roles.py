@@ -51,6 +51,8 @@ WEBHOOKS = dict(**CUSTOMERS_403, bare_staff=403, operator=403, manager=403)
 
 # name: (method, path, body(objects, alice_account_id), fixtures, expected status per role)
 CASES = {
+    # R46: every login may revoke the token it calls with.
+    "auth_logout": ("post", "/api/v1/auth/logout/", None, [], expect(204)),
     "settings_get": ("get", "/api/v1/settings/postpay/", None, [], STAFF_READS),
     "settings_patch": (
         "patch",

@@ -10,7 +10,6 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -24,7 +23,7 @@ from events.services import webhook_endpoint_create
 from postpay_portal.groups import WEBHOOK_MANAGERS_GROUP
 from subscriptions.services import order_place
 from tests.api import conftest
-from tests.factories import join_groups
+from tests.factories import api_token_for, join_groups
 
 CHECKS = [
     not_a_server_error,
@@ -59,8 +58,7 @@ def test_every_endpoint_documents_its_errors(api):
 def _fuzz(schema, user, max_examples):
     """Positive and negative cases for every operation; a customer's bodies go to the
     masking scan of conftest.py (R6)."""
-    token, _ = Token.objects.get_or_create(user=user)
-    headers = {"Authorization": f"Token {token.key}"}
+    headers = {"Authorization": f"Token {api_token_for(user)}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     ran, runs_without_negative_data = [], []
     assert len(operations) >= 24

@@ -19,7 +19,7 @@ from tests.servers import ROOT, free_port, wait_for_port
 
 SETUP = """
 import json
-from rest_framework.authtoken.models import Token
+from accounts.tokens import api_token_create
 from accounts.models import User
 from accounts.services import account_create, account_user_create
 from postpay_portal.groups import MANAGERS_GROUP, ensure_groups
@@ -34,8 +34,8 @@ customer = account_user_create(actor=None, account_id=account.pk, username="race
 plan = plan_create(actor=None, name="Flex", billing_model="postpay", price="29.00")
 print(json.dumps({
     "plan": plan.pk,
-    "customer": Token.objects.create(user=customer).key,
-    "manager": Token.objects.create(user=manager).key,
+    "customer": api_token_create(actor=None, user=customer)[1],
+    "manager": api_token_create(actor=None, user=manager)[1],
 }))
 """
 

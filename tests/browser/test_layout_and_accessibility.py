@@ -156,6 +156,7 @@ def customer_pages(account):
         "/portal/subscriptions/",
         *subscriptions,
         "/portal/password/",
+        "/portal/api-tokens/",
     ]
 
 
@@ -201,6 +202,9 @@ def test_operator_portal_has_no_serious_accessibility_violations(live_server, pa
         f"/admin/subscriptions/order/{held_operation.order_id}/change/",
         "/admin/settings_app/postpaysettings/",
         "/admin/manual_operations/manualoperation/report/",
+        "/admin/accounts/apitoken/",
+        "/admin/accounts/apitoken/create/",
+        "/admin/second-factor/",
     ]
     page.set_viewport_size({"width": 1280, "height": 800})
     admin_log_in(page, live_server.url, "manager", DEMO_PASSWORD)

@@ -13,13 +13,12 @@ import string
 import pytest
 from django import forms
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order
-from tests.factories import AccountFactory, CustomerFactory, PlanFactory, StaffFactory, SuperuserFactory
+from tests.factories import AccountFactory, CustomerFactory, PlanFactory, StaffFactory, SuperuserFactory, api_token_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -110,7 +109,7 @@ def world(manual_mode):
 
 def _client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

@@ -27,14 +27,14 @@ def endpoint(db, allow_loopback, receiver):
 @pytest.fixture
 def api(db):
     """``api(user)`` → a DRF client sending that user's token; ``api()`` is anonymous."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from tests.factories import api_token_for
 
     def make(user=None):
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
         return client
 
     return make

@@ -14,18 +14,17 @@ from postpay_portal.settings import database_from_url
 from postpay_portal.tasks import purge_idempotency_records_task
 from subscriptions.models import Order
 from tests.api.conftest import body
-from tests.factories import AccountFactory, StaffFactory
+from tests.factories import AccountFactory, StaffFactory, api_token_for
 
 
 @pytest.fixture
 def api(db):
     """``api(user)`` → a REST client sending that user's token."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     def make(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
         return client
 
     return make

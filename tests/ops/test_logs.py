@@ -9,9 +9,9 @@ import time
 
 import pytest
 import structlog
-from rest_framework.authtoken.models import Token
 
 from subscriptions.models import Order, OrderStatus
+from tests.factories import api_token_for
 from tests.servers import ROOT
 
 
@@ -25,7 +25,7 @@ def test_r35_a_json_log_line_carries_the_request_id_the_user_and_the_order_place
     web_processes, manual_mode, customer_alice, postpaid_plan
 ):
     (web,) = web_processes(1)
-    token = Token.objects.create(user=customer_alice).key
+    token = api_token_for(customer_alice)
     status, headers, text = web.request(
         "POST",
         "/api/v1/orders/",

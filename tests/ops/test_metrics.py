@@ -5,9 +5,8 @@ import json
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 
-from tests.factories import AccountFactory, CustomerFactory
+from tests.factories import AccountFactory, CustomerFactory, api_token_for
 from tests.ops.conftest import METRICS_TOKEN
 
 CONTRACT_SAMPLES = {
@@ -40,7 +39,7 @@ def scrape(process, **headers):
 
 
 def token_for(user):
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token_for(user)
 
 
 @pytest.mark.postgres

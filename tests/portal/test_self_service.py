@@ -10,11 +10,11 @@ from django.core import mail
 from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from subscriptions import views as subscription_views
 from subscriptions.services import order_pay
-from tests.factories import PASSWORD, ManagerFactory
+from tests.factories import PASSWORD, ManagerFactory, api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_the_login_page_and_the_lockout_page_lead_to_the_reset(client, customer_
 
 
 def test_a_customer_resets_the_password_by_e_mail(client, customer_alice):
-    Token.objects.create(user=customer_alice)
+    api_token_for(customer_alice)
     response = client.post(RESET, {"email": "ALICE@alice.example"})
     assert response["Location"] == "/portal/password/reset/sent/"
     [message] = mail.outbox
@@ -61,7 +61,7 @@ def test_a_customer_resets_the_password_by_e_mail(client, customer_alice):
     assert "Your password is set" in done.content.decode()
     customer_alice.refresh_from_db()
     assert customer_alice.check_password(NEW_PASSWORD)
-    assert not Token.objects.filter(user=customer_alice).exists()  # R46: a password change revokes the tokens
+    assert not ApiToken.objects.filter(user=customer_alice).exists()  # R46: a password change revokes the tokens
     assert "This link is not valid" in client.get(path, follow=True).content.decode()  # used once
     assert Client().post("/portal/login/", {"username": "alice", "password": NEW_PASSWORD}).status_code == 302
 

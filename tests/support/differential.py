@@ -21,17 +21,23 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from accounts.services import account_create, account_user_create
 from subscriptions.models import Order, Period, Plan, Subscription
+from tests.factories import api_token_for
 
 PASSWORD = "twin-password-42"
 
 # Ids of different kinds live in different ranges during the test, so that a number in a
 # page names one object only (an order and a subscription never share an id).
-ID_RANGES = {"subscriptions_order": 10**9, "subscriptions_subscription": 2 * 10**9, "accounts_account": 3 * 10**9}
+ID_RANGES = {
+    "subscriptions_order": 10**9,
+    "subscriptions_subscription": 2 * 10**9,
+    "accounts_account": 3 * 10**9,
+    "accounts_apitoken": 4 * 10**9,
+}
 
 
 def separate_id_ranges():
@@ -72,7 +78,7 @@ class Twin:
             actor=None, account_id=self.account.pk, username=self.username, password=PASSWORD, email=self.email
         )
         self.api = APIClient()
-        self.api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=self.user).key}")
+        self.api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(self.user)}")
         self.portal = Client()
         self.portal.force_login(self.user)
 
@@ -89,6 +95,8 @@ class Twin:
         named = {self.account.pk: "<account>"}
         named.update({pk: f"<order {i}>" for i, pk in enumerate(self.orders())})
         named.update({pk: f"<subscription {i}>" for i, pk in enumerate(self.subscriptions())})
+        tokens = ApiToken.objects.filter(user=self.user).order_by("id").values_list("pk", flat=True)
+        named.update({pk: f"<api token {i}>" for i, pk in enumerate(tokens)})
         return named
 
     def addresses(self):
@@ -105,6 +113,7 @@ ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d
 PORTAL_TIME = re.compile(r"\b(\d{1,2}) ([A-Z][a-z]{2}) (\d{4})(?:, (\d{2}):(\d{2}))?")
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 NUMBER = re.compile(r"\d+")
+API_TOKEN = re.compile(r"\b[0-9a-f]{64}\b")  # a new API token is random (R46)
 
 
 def _relative_days(moment, now):
@@ -117,6 +126,7 @@ def normalise(text, twin, named=None, now=None):
     ``twin.ids()`` when the caller has it."""
     now = now or timezone.now()
     text = CSRF.sub(r"\1<csrf>\2", text)
+    text = API_TOKEN.sub("<new api token>", text)
     text = ISO_TIME.sub(lambda m: _relative_days(datetime.fromisoformat(m.group(0).replace("Z", "+00:00")), now), text)
 
     def portal_time(match):
