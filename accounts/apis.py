@@ -11,21 +11,48 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from manual_operations.groups import can_decide
 from manual_operations.models import ManualOperation
 from manual_operations.services import manual_operation_approve_in_advance, manual_operation_ask_in_advance
-from postpay_portal.api.fields import UsernameField
+from postpay_portal.api.fields import StrictBooleanField, UsernameField
 from postpay_portal.api.filters import filter_parameters, validated_filters
 from postpay_portal.api.pagination import ApiPagination
 from postpay_portal.api.permissions import IsCustomer, ModelPermission
 from postpay_portal.api.schema import errors
+from postpay_portal.errors import PermissionDenied
+from settings_app.selectors import postpay_settings_get
+from subscriptions.selectors import account_commitment, accounts_with_commitment
+from subscriptions.visibility import customer_credit
 
 from .models import Account, PostpayPermission
 from .selectors import account_get_for_user, account_list
-from .services import account_create, account_update, account_user_create
+from .services import (
+    account_create,
+    account_credit_terms_update,
+    account_payment_hold_set,
+    account_update,
+    account_user_create,
+)
 from .visibility import customer_visible_status
 
 CREATABLE_PERMISSIONS = [PostpayPermission.NONE, PostpayPermission.APPROVED]
 CUSTOMER_VISIBLE_PERMISSIONS = [PostpayPermission.NONE, PostpayPermission.UNDER_REVIEW, PostpayPermission.APPROVED]
+
+
+AMOUNT = {"max_digits": 12, "decimal_places": 2}
+
+
+def _limit_input():
+    return serializers.DecimalField(**AMOUNT, min_value=0, required=False, allow_null=True)
+
+
+def _review_date_input():
+    return serializers.DateField(required=False, allow_null=True)
+
+
+def terms_given(fields):
+    """The credit terms a request named (R37): left out is unchanged, ``null`` clears."""
+    return {name: fields[name] for name in ("postpaid_limit", "credit_review_on") if name in fields}
 
 
 class AccountOutput(serializers.Serializer):
@@ -36,6 +63,22 @@ class AccountOutput(serializers.Serializer):
     manager = UsernameField()
     postpay_permission = serializers.ChoiceField(choices=PostpayPermission.choices)
     created_at = serializers.DateTimeField()
+    postpaid_limit = serializers.DecimalField(**AMOUNT, allow_null=True)
+    credit_review_on = serializers.DateField(allow_null=True)
+    payment_hold = serializers.BooleanField()
+    postpaid_commitment = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DecimalField(**AMOUNT))
+    def get_postpaid_commitment(self, account):
+        """R38, read by the list's query, or for one account by its own."""
+        value = getattr(account, "postpaid_commitment", None)
+        value = account_commitment(account.pk) if value is None else value
+        return serializers.DecimalField(**AMOUNT).to_representation(value)
+
+
+def account_output(request, account_id):
+    """An account a service changed, re-read as a GET shows it."""
+    return AccountOutput(account_get_for_user(user=request.user, account_id=account_id)).data
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -60,10 +103,12 @@ class AccountListApi(ListAPIView):
         postpay_permission = serializers.ChoiceField(
             choices=CREATABLE_PERMISSIONS, required=False, default=PostpayPermission.NONE
         )
+        postpaid_limit = _limit_input()
+        credit_review_on = _review_date_input()
 
     def get_queryset(self):
         filters = validated_filters(AccountFilter, self)
-        qs = account_list()
+        qs = accounts_with_commitment(account_list())
         if "postpay_permission" in filters:
             qs = qs.filter(postpay_permission=filters["postpay_permission"])
         return qs
@@ -81,22 +126,29 @@ class AccountListApi(ListAPIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: AccountOutput, **errors(body=True, s403=["permission_denied"])},
+        responses={
+            201: AccountOutput,
+            **errors(body=True, s403=["permission_denied"], s409=["credit_terms_require_approval"]),
+        },
         tags=["accounts"],
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
+        preapproved = fields["postpay_permission"] == PostpayPermission.APPROVED
+        if preapproved and not can_decide(request.user):  # R44, before the service asks again
+            raise PermissionDenied("Only a manager may create an account pre-approved for postpaid ordering.")
         account = account_create(
             actor=request.user,
             name=fields["name"],
             email=fields.get("email", ""),
             account_class=fields["account_class"],
             manager=fields["manager"],
-            preapproved=fields["postpay_permission"] == PostpayPermission.APPROVED,
+            preapproved=preapproved,
+            **terms_given(fields),
         )
-        return Response(AccountOutput(account_list().get(pk=account.pk)).data, status=201)
+        return Response(account_output(request, account.pk), status=201)
 
 
 class AccountDetailApi(APIView):
@@ -116,7 +168,7 @@ class AccountDetailApi(APIView):
         responses={200: AccountOutput, **errors(s403=["permission_denied"], s404=["not_found"])}, tags=["accounts"]
     )
     def get(self, request, pk):
-        return Response(AccountOutput(account_get_for_user(user=request.user, account_id=pk)).data)
+        return Response(account_output(request, pk))
 
     @extend_schema(
         request=InputSerializer,
@@ -135,7 +187,62 @@ class AccountDetailApi(APIView):
             data.is_valid(raise_exception=True)
             changes = data.validated_data
         account_update(actor=request.user, account_id=pk, **changes)
-        return Response(AccountOutput(account_get_for_user(user=request.user, account_id=pk)).data)
+        return Response(account_output(request, pk))
+
+
+class AccountCreditTermsApi(APIView):
+    """R37, R44: a manager changes an approved account's postpaid limit or review date, with a
+    reason. The decide permission, as "Change credit terms" in the operator portal."""
+
+    permission_classes = [ModelPermission]
+    permission_model = ManualOperation
+    permission_verbs = {"PATCH": "decide"}
+
+    @extend_schema_serializer(component_name="AccountCreditTerms")
+    class InputSerializer(serializers.Serializer):
+        postpaid_limit = _limit_input()
+        credit_review_on = _review_date_input()
+        reason = serializers.CharField(max_length=10000)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: AccountOutput,
+            **errors(body=True, s403=["permission_denied"], s404=["not_found"], s409=["credit_terms_require_approval"]),
+        },
+        tags=["accounts"],
+    )
+    def patch(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        account_credit_terms_update(actor=request.user, account_id=pk, reason=fields["reason"], **terms_given(fields))
+        return Response(account_output(request, pk))
+
+
+class AccountPaymentHoldApi(APIView):
+    """R37: staff who may change accounts set or clear the payment hold the reseller's billing
+    system reports, on any account."""
+
+    permission_classes = [ModelPermission]
+    queryset = Account.objects.none()
+    permission_verbs = {"POST": "change"}
+
+    @extend_schema_serializer(component_name="AccountPaymentHold")
+    class InputSerializer(serializers.Serializer):
+        payment_hold = StrictBooleanField()
+        reason = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: AccountOutput, **errors(body=True, s403=["permission_denied"], s404=["not_found"])},
+        tags=["accounts"],
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account_payment_hold_set(actor=request.user, account_id=pk, **data.validated_data)
+        return Response(account_output(request, pk))
 
 
 class AccountUserCreateApi(APIView):
@@ -180,15 +287,41 @@ class MyAccountApi(APIView):
         id = serializers.IntegerField()
         name = serializers.CharField()
         postpay_permission = serializers.SerializerMethodField()
+        postpaid_limit = serializers.SerializerMethodField()
+        postpaid_commitment = serializers.SerializerMethodField()
+        postpaid_available = serializers.SerializerMethodField()
 
         @extend_schema_field(serializers.ChoiceField(choices=CUSTOMER_VISIBLE_PERMISSIONS))
         def get_postpay_permission(self, account):
             return customer_visible_status(account)
 
+        def _credit(self, account, name):
+            """R42: the three credit fields only for an approved account in mode Manually."""
+            credit = self.context["credit"]
+            value = getattr(credit, name) if credit is not None else None
+            return None if value is None else serializers.DecimalField(**AMOUNT).to_representation(value)
+
+        @extend_schema_field(serializers.DecimalField(**AMOUNT, allow_null=True))
+        def get_postpaid_limit(self, account):
+            return self._credit(account, "limit")
+
+        @extend_schema_field(serializers.DecimalField(**AMOUNT, allow_null=True))
+        def get_postpaid_commitment(self, account):
+            return self._credit(account, "commitment")
+
+        @extend_schema_field(serializers.DecimalField(**AMOUNT, allow_null=True))
+        def get_postpaid_available(self, account):
+            return self._credit(account, "available")
+
+    @classmethod
+    def answer(cls, request):
+        account = account_get_for_user(user=request.user, account_id=request.user.account_id)
+        credit = customer_credit(account, postpay_settings_get())
+        return cls.OutputSerializer(account, context={"credit": credit}).data
+
     @extend_schema(responses={200: OutputSerializer, **errors(s403=["permission_denied"])}, tags=["accounts"])
     def get(self, request):
-        account = account_get_for_user(user=request.user, account_id=request.user.account_id)
-        return Response(self.OutputSerializer(account).data)
+        return Response(self.answer(request))
 
 
 class AccountApproveInAdvanceApi(APIView):
@@ -202,6 +335,8 @@ class AccountApproveInAdvanceApi(APIView):
     @extend_schema_serializer(component_name="AccountApproveInAdvance")
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+        postpaid_limit = _limit_input()
+        credit_review_on = _review_date_input()
 
     @extend_schema(
         request=InputSerializer,
@@ -219,8 +354,11 @@ class AccountApproveInAdvanceApi(APIView):
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        manual_operation_approve_in_advance(actor=request.user, account_id=pk, note=data.validated_data["note"])
-        return Response(AccountOutput(account_get_for_user(user=request.user, account_id=pk)).data)
+        fields = data.validated_data
+        manual_operation_approve_in_advance(
+            actor=request.user, account_id=pk, note=fields["note"], **terms_given(fields)
+        )
+        return Response(account_output(request, pk))
 
 
 class MyAccountPostpayReviewApi(APIView):
@@ -239,5 +377,4 @@ class MyAccountPostpayReviewApi(APIView):
     )
     def post(self, request):
         manual_operation_ask_in_advance(actor=request.user, account_id=request.user.account_id)
-        account = account_get_for_user(user=request.user, account_id=request.user.account_id)
-        return Response(MyAccountApi.OutputSerializer(account).data, status=202)
+        return Response(MyAccountApi.answer(request), status=202)

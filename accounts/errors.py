@@ -41,3 +41,11 @@ class SecondFactorRequired(DomainError):
         "This login needs a second factor: send `otp`, the current code of your authenticator app "
         "or one of your backup codes."
     )
+
+
+class CreditTermsRequireApproval(DomainError):
+    """R37: a postpaid limit or a review date belongs to an approved account only."""
+
+    code = "credit_terms_require_approval"
+    status = 409
+    default_detail = "A postpaid limit or a review date can be set only on an account approved for postpaid ordering."

@@ -1,5 +1,8 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -16,8 +19,25 @@ class PostpayPermission(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+def _amount_field(verbose_name, help_text):
+    """An amount in the installation's currency, ≥ 0, two places; none means no limit."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=help_text,
+    )
+
+
 class AccountClass(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    default_postpaid_limit = _amount_field(
+        "Default postpaid limit",
+        "R37: pre-fills the limit when a manager approves an account of this class; the account keeps its own.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -56,9 +76,26 @@ class Account(ConcurrentTransitionMixin, models.Model):
         db_index=True,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # R37: credit terms. Set by services only (accounts.services.account_credit_terms_update,
+    # account_payment_hold_set, and the approvals that take terms), each change audited.
+    postpaid_limit = _amount_field(
+        "Postpaid limit", "The most its postpaid subscriptions may cost per billing period; empty: no limit."
+    )
+    credit_review_on = models.DateField(
+        "Review date", null=True, blank=True, help_text="From this day, an order that raises the commitment waits."
+    )
+    payment_hold = models.BooleanField(
+        "Payment hold", default=False, help_text="Reported by billing: orders that raise the commitment wait."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # R43: the "Over limit" filter reads only the accounts that have a limit.
+            models.Index(
+                fields=["postpaid_limit"], name="account_with_limit", condition=models.Q(postpaid_limit__isnull=False)
+            ),
+        ]
         constraints = [
             # The backstop of accounts.services._ensure_email_free under concurrency; an empty
             # e-mail (optional) never conflicts.
@@ -72,6 +109,11 @@ class Account(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def has_credit_terms(self):
+        """R37, R39: an approved account without terms is never checked (R11)."""
+        return self.postpaid_limit is not None or self.credit_review_on is not None or self.payment_hold
 
     # R7 transitions; each is called by a service that also writes the audit log (R29).
     @transition(field=postpay_permission, source=PostpayPermission.NONE, target=PostpayPermission.UNDER_REVIEW)

@@ -1,4 +1,6 @@
 import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -7,15 +9,25 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from audit.models import ObjectType
-from audit.services import audit_record, audited_transition
+from audit.services import audit_record, audit_record_changes, audited_transition
 from audit.unit_of_work import UnitOfWork, unit_of_work
 from postpay_portal.errors import InvalidInput
-from postpay_portal.guards import require_perm
+from postpay_portal.guards import require_decide, require_perm
 
+from .errors import CreditTermsRequireApproval
 from .lock_objects import locked_account
-from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass
+from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass, PostpayPermission
 from .selectors import accounts_with_email
 
+
+class _Unset:
+    """A term left out of a request: unchanged (``None`` clears it)."""
+
+    def __repr__(self):
+        return "UNSET"
+
+
+UNSET = _Unset()
 ADD_ACCOUNT = "accounts.add_account"
 CHANGE_ACCOUNT = "accounts.change_account"
 STAFF_ONLY = "Only operators may manage accounts."
@@ -85,8 +97,12 @@ def account_create(
     manager: str | None = None,
     preapproved: bool = False,
     create_account_class: bool = True,
+    postpaid_limit=UNSET,
+    credit_review_on=UNSET,
 ) -> Account:
-    """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved.
+    """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved —
+    which grants postpaid credit and needs the decide permission (R44), and may carry credit
+    terms (R37; without it they are ``credit_terms_require_approval``).
 
     ``account_class`` is a name; ``manager`` a staff username. An unknown class is created on
     first use, unless ``create_account_class`` is false (R36c: a CSV import refuses it, so a
@@ -94,6 +110,11 @@ def account_create(
     any case, is refused (one account identity).
     """
     require_perm(actor, ADD_ACCOUNT, STAFF_ONLY)
+    if preapproved:
+        require_decide(actor, "Only a manager may create an account pre-approved for postpaid ordering.")
+    elif postpaid_limit is not UNSET or credit_review_on is not UNSET:
+        raise CreditTermsRequireApproval()
+    terms = clean_terms(postpaid_limit=postpaid_limit, credit_review_on=credit_review_on)
     name = _clean_name(name)
     email = _clean_email(email)
     class_name = str(account_class).strip() if account_class else ""
@@ -137,6 +158,9 @@ def account_create(
                 field="postpay_permission",
                 actor=actor,
                 reason="created pre-approved",
+            )
+            account_terms_apply(
+                uow=uow, actor=actor, account=account, reason="created pre-approved", created=True, **terms
             )
     return account
 
@@ -241,3 +265,123 @@ def account_approve_postpay_in_advance(*, uow: UnitOfWork, actor, account: Accou
 def account_refuse_postpay(*, uow: UnitOfWork, actor, account: Account, reason: str) -> None:
     """R16: under_review → declined."""
     _permission_transition("refuse_postpay", uow=uow, actor=actor, account=account, reason=reason)
+
+
+# --- R37: credit terms ----------------------------------------------------------------------
+
+CREDIT_FIELDS = ("postpaid_limit", "credit_review_on", "payment_hold")
+LIMIT_MAX = Decimal("9999999999.99")  # the column's 12 digits, two of them cents
+
+
+def _clean_limit(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidInput.on("postpaid_limit", "An amount of at least 0 with at most two decimals is required.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidInput.on("postpaid_limit", "An amount of at least 0 with at most two decimals is required.")
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount > LIMIT_MAX:
+        raise InvalidInput.on("postpaid_limit", "An amount of at least 0 with at most two decimals is required.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean_review_date(value):
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _not_a_date()
+    except ValueError:
+        return _not_a_date()
+
+
+def _not_a_date():
+    raise InvalidInput.on("credit_review_on", "A date (YYYY-MM-DD) is required.")
+
+
+def clean_terms(*, postpaid_limit=UNSET, credit_review_on=UNSET) -> dict:
+    """The terms given, cleaned; a term left out stays out (unchanged)."""
+    terms = {}
+    if postpaid_limit is not UNSET:
+        terms["postpaid_limit"] = _clean_limit(postpaid_limit)
+    if credit_review_on is not UNSET:
+        terms["credit_review_on"] = _clean_review_date(credit_review_on)
+    return terms
+
+
+def account_terms_apply(
+    *, uow: UnitOfWork, actor, account: Account, reason: str, created: bool = False, **terms
+) -> dict:
+    """R37 inside another service's unit of work, on a locked account: set the terms given
+    (``postpaid_limit``, ``credit_review_on``, ``payment_hold``; cleaned), each changed field
+    audited (R29) and the change one ``account.credit_terms_changed`` event (R34) — its ``from``
+    all null when the account is being ``created``. A limit or a review date needs an approved
+    account. Returns the changes ``{field: (old, new)}``."""
+    if any(field in terms for field in ("postpaid_limit", "credit_review_on")):
+        if account.postpay_permission != PostpayPermission.APPROVED:
+            raise CreditTermsRequireApproval()
+    changes = {
+        field: (None if created else getattr(account, field), value)
+        for field, value in terms.items()
+        if created or getattr(account, field) != value
+    }
+    if created:
+        changes = {field: change for field, change in changes.items() if change[1] not in (None, False)}
+    if not changes:
+        return {}
+    for field, (_, new) in changes.items():
+        setattr(account, field, new)
+    account.save(update_fields=list(changes))
+    audit_record_changes(
+        uow=uow,
+        object_type=ObjectType.ACCOUNT,
+        obj=account,
+        changes=changes,
+        actor=actor,
+        reason=reason,
+        created=created,
+    )
+    return changes
+
+
+def _reason(reason) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput.on("reason", "A reason is required.")
+    return reason.strip()
+
+
+def account_credit_terms_update(
+    *, actor, account_id: int, postpaid_limit=UNSET, credit_review_on=UNSET, reason: str
+) -> Account:
+    """R37, R44: a manager changes an approved account's limit or review date ("Change credit
+    terms"), with a reason. A date in the past is accepted: the next order that raises the
+    commitment is then due for a review."""
+    require_decide(actor, "Only a manager may change credit terms.")
+    terms = clean_terms(postpaid_limit=postpaid_limit, credit_review_on=credit_review_on)
+    reason = _reason(reason)
+    with transaction.atomic(), unit_of_work() as uow:
+        account = locked_account(account_id)
+        if account.postpay_permission != PostpayPermission.APPROVED:
+            raise CreditTermsRequireApproval()
+        account_terms_apply(uow=uow, actor=actor, account=account, reason=reason, **terms)
+    return account
+
+
+def account_payment_hold_set(*, actor, account_id: int, payment_hold: bool, reason: str = "") -> Account:
+    """R37: the payment hold is a fact reported by the reseller's billing system: staff who may
+    change accounts set or clear it, on any account; audited and evented."""
+    require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
+    if not isinstance(payment_hold, bool):
+        raise InvalidInput.on("payment_hold", "Must be true or false.")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    with transaction.atomic(), unit_of_work() as uow:
+        account = locked_account(account_id)
+        account_terms_apply(
+            uow=uow,
+            actor=actor,
+            account=account,
+            reason=reason or ("payment hold set" if payment_hold else "payment hold cleared"),
+            payment_hold=payment_hold,
+        )
+    return account

@@ -21,6 +21,7 @@ from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 from subscriptions.models import OrderStatus
 from subscriptions.selectors import order_list, subscription_list
+from subscriptions.visibility import customer_credit
 
 from .selectors import account_get_for_user
 from .visibility import customer_may_ask_for_review
@@ -145,6 +146,8 @@ def dashboard(request):
             "subscriptions": subscriptions,
             "orders": orders,
             "payment_instructions": instructions if waits_for_payment else "",
+            # R42: limit, commitment and what remains, for an approved account in mode Manually.
+            "credit": customer_credit(request.account, request.postpay_settings),
         },
     )
 

@@ -69,17 +69,18 @@ def audit_record(
 
 
 def audit_record_changes(
-    *, uow: UnitOfWork, object_type: str, obj, changes: dict, actor=None, reason: str = ""
+    *, uow: UnitOfWork, object_type: str, obj, changes: dict, actor=None, reason: str = "", created: bool = False
 ) -> list[AuditLogEntry]:
     """R29, R34: several fields of one object changed at once (``{field: (old, new)}``): one
-    audit entry per field and one event for the change."""
+    audit entry per field and one event for the change (``created``: set as the object is
+    created, so the event says nothing was before)."""
     entries = [
         _entry(
             uow, object_type=object_type, object_id=obj.pk, field=field, old=old, new=new, actor=actor, reason=reason
         )
         for field, (old, new) in changes.items()
     ]
-    event_record_change(uow=uow, object_type=object_type, object_id=obj.pk, obj=obj, changes=changes)
+    event_record_change(uow=uow, object_type=object_type, object_id=obj.pk, obj=obj, changes=changes, created=created)
     return entries
 
 

@@ -27,6 +27,7 @@ class EventType(models.TextChoices):
     MANUAL_OPERATION_CREATED = "manual_operation.created", "Manual operation created"
     MANUAL_OPERATION_DECIDED = "manual_operation.decided", "Manual operation decided"
     ACCOUNT_POSTPAY_PERMISSION_CHANGED = "account.postpay_permission_changed", "Account postpay permission changed"
+    ACCOUNT_CREDIT_TERMS_CHANGED = "account.credit_terms_changed", "Account credit terms changed"
     SUBSCRIPTION_CREATED = "subscription.created", "Subscription created"
     SUBSCRIPTION_UPDATED = "subscription.updated", "Subscription updated"
     POSTPAY_SETTINGS_CHANGED = "postpay_settings.changed", "Postpay settings changed"

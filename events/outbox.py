@@ -14,7 +14,7 @@ the transaction commits.
 from django.apps import apps
 
 from .models import Event, EventType, WebhookDelivery, WebhookEndpoint
-from .payloads import PAYLOADS, dumps
+from .payloads import CREDIT_FIELDS, PAYLOADS, credit_terms_before, dumps
 
 # object type → the model a change is read from when the caller passed no instance
 MODELS = {
@@ -33,6 +33,8 @@ def _event_type(object_type, changes, created):
     if object_type == "manual_operation":
         return EventType.MANUAL_OPERATION_CREATED if created else EventType.MANUAL_OPERATION_DECIDED
     if object_type == "account":
+        if set(changes) & set(CREDIT_FIELDS):
+            return EventType.ACCOUNT_CREDIT_TERMS_CHANGED  # R37: one per change, however many fields
         old, new = changes.get("postpay_permission", (None, None))
         # An account created at `none` has no permission change to tell; an override to the
         # same value changes nothing either.
@@ -54,13 +56,15 @@ def serialize(object_type, obj):
     return PAYLOADS[object_type][1](obj)
 
 
-def _data(event_type, object_type, obj, changes):
+def _data(event_type, object_type, obj, changes, created):
     key = PAYLOADS[object_type][0]
     data = {key: serialize(object_type, obj)}
     if event_type in (EventType.ORDER_CREATED, EventType.ORDER_STATUS_CHANGED):
         data["from"] = None if event_type == EventType.ORDER_CREATED else changes["status"][0]
     elif event_type == EventType.ACCOUNT_POSTPAY_PERMISSION_CHANGED:
         data["from"] = changes["postpay_permission"][0]
+    elif event_type == EventType.ACCOUNT_CREDIT_TERMS_CHANGED:
+        data["from"] = credit_terms_before(data[key], changes, created=created)
     elif event_type == EventType.POSTPAY_SETTINGS_CHANGED:
         data["from"] = {**data[key], **{field: old for field, (old, _) in changes.items() if field in data[key]}}
     return data
@@ -80,7 +84,7 @@ def event_record_change(*, uow, object_type, object_id, obj=None, changes=None, 
         type=event_type,
         object_type=object_type,
         object_id=object_id,
-        data_json=dumps(_data(event_type, object_type, obj, changes)),
+        data_json=dumps(_data(event_type, object_type, obj, changes, created)),
     )
     uow.events.append(event)
     return event

@@ -30,7 +30,21 @@ def _username(user):
     return user.get_username() if user is not None else None
 
 
+CREDIT_FIELDS = ("postpaid_limit", "credit_review_on", "payment_hold")
+
+
+def _credit_terms(limit, review_on, hold):
+    return {
+        "postpaid_limit": _amount(limit),
+        "credit_review_on": review_on.isoformat() if review_on is not None else None,
+        "payment_hold": hold,
+    }
+
+
 def account_payload(account):
+    """The account with its credit terms and its commitment (R37, R38), read as of now."""
+    from subscriptions.selectors import account_commitment
+
     return {
         "id": account.pk,
         "name": account.name,
@@ -39,7 +53,19 @@ def account_payload(account):
         "manager": _username(account.manager) if account.manager_id else None,
         "postpay_permission": account.postpay_permission,
         "created_at": _time(account.created_at),
+        **_credit_terms(account.postpaid_limit, account.credit_review_on, account.payment_hold),
+        "postpaid_commitment": _amount(account_commitment(account.pk)),
     }
+
+
+def credit_terms_before(account_data, changes, *, created):
+    """``from`` of ``account.credit_terms_changed``: the three terms before the change — the
+    unchanged ones as they are, all null for an account created with terms (CONTRACT §4)."""
+    if created:
+        return dict.fromkeys(CREDIT_FIELDS)
+    now = {field: account_data[field] for field in CREDIT_FIELDS}
+    before = _credit_terms(*(changes[field][0] if field in changes else None for field in CREDIT_FIELDS))
+    return {field: before[field] if field in changes else now[field] for field in CREDIT_FIELDS}
 
 
 def order_payload(order):
@@ -74,6 +100,8 @@ def manual_operation_payload(operation):
         "decided_at": _time(operation.decided_at),
         "reason": operation.reason or None,
         "note": operation.note,
+        "hold_reasons": list(operation.hold_reasons),
+        "credit_snapshot": operation.credit_snapshot,
     }
 
 

@@ -2,8 +2,7 @@
 "Postpay managers" holds (``postpay_portal.groups``); superusers have it."""
 
 from postpay_portal.groups import MANAGERS_GROUP  # noqa: F401  (the group's name, for notifications)
-
-DECIDE_PERMISSION = "manual_operations.decide_manualoperation"
+from postpay_portal.guards import DECIDE_PERMISSION
 
 
 def can_decide(user):

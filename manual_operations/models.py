@@ -6,6 +6,15 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 class OperationType(models.TextChoices):
     POSTPAY_PERMISSION = "postpay_permission", "Allow an account has postpaid subscriptions"
+    CREDIT_REVIEW = "credit_review", "Credit review"  # R39
+
+
+class HoldReason(models.TextChoices):
+    """R39: why an order of an approved account waits for a credit review, in this order."""
+
+    OVER_LIMIT = "over_limit", "Over the postpaid limit"
+    REVIEW_DUE = "review_due", "Review date reached"
+    PAYMENT_HOLD = "payment_hold", "Payment hold"
 
 
 class OperationStatus(models.TextChoices):
@@ -72,12 +81,17 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True, default="")
     note = models.TextField(blank=True, default="")
+    # R39: a credit review's hold reasons (HoldReason values, in R39's order) and what the
+    # check read: {"postpaid_limit", "commitment" (before the order), "increase"}, amounts as
+    # decimal strings. Empty and null for a permission operation.
+    hold_reasons = models.JSONField(default=list, blank=True)
+    credit_snapshot = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         permissions = [("decide_manualoperation", "Can decide manual operations")]
         constraints = [
-            # R12: whatever the code does, one open operation per account.
+            # R12, R40: whatever the code does, one open operation per account, of any type.
             models.UniqueConstraint(
                 fields=["account"],
                 condition=models.Q(status="approval_required"),
@@ -88,7 +102,7 @@ class ManualOperation(ConcurrentTransitionMixin, models.Model):
             # R30: the report's median time to decision reads the most recent decisions only.
             models.Index(fields=["decided_at"], name="manual_operation_decided_at"),
             # R17: the queue — a status, oldest first — read in its order, however many
-            # decided operations there are (issue 11 item 7).
+            # decided operations there are.
             models.Index(fields=["status", "created_at", "id"], name="manual_operation_queue"),
         ]
 

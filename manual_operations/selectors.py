@@ -9,7 +9,7 @@ from subscriptions.models import BillingModel, Order, Period, Subscription
 from .models import ManualOperation
 
 
-def manual_operation_list(*, status=None, account_id=None):
+def manual_operation_list(*, status=None, account_id=None, operation=None):
     qs = ManualOperation.objects.select_related(
         "account", "account__manager", "account__account_class", "order", "order__plan", "decided_by"
     )
@@ -17,6 +17,8 @@ def manual_operation_list(*, status=None, account_id=None):
         qs = qs.filter(status=status)
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
+    if operation:
+        qs = qs.filter(operation=operation)
     return qs
 
 

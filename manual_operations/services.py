@@ -16,10 +16,13 @@ from accounts.errors import PostpayDeclined, PostpayReviewNotNeeded, PostpayUnde
 from accounts.lock_objects import account_qs_select_for_update, locked_account
 from accounts.models import Account, PostpayPermission
 from accounts.services import (
+    UNSET,
     account_approve_postpay_in_advance,
     account_grant_postpay,
     account_refuse_postpay,
     account_request_postpay_review,
+    account_terms_apply,
+    clean_terms,
 )
 from accounts.visibility import refusal_for
 from audit.models import ObjectType
@@ -28,14 +31,16 @@ from audit.unit_of_work import UnitOfWork, unit_of_work
 from postpay_portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from postpay_portal.guards import as_id, require_user
 from settings_app.selectors import postpay_settings_get
+from subscriptions.errors import CreditReviewOpen
 from subscriptions.lock_objects import order_qs_select_for_update
 from subscriptions.models import OrderStatus
-from subscriptions.services import order_fail_by_decline, order_release_after_approval
+from subscriptions.selectors import account_commitment
+from subscriptions.services import order_fail_by_credit_review, order_fail_by_decline, order_release_after_approval
 
 from .errors import OperationAlreadyDecided
 from .groups import can_decide
 from .lock_objects import manual_operation_qs_select_for_update
-from .models import DeclineReason, ManualOperation, OperationOrigin, OperationStatus
+from .models import DeclineReason, HoldReason, ManualOperation, OperationOrigin, OperationStatus, OperationType
 
 logger = structlog.get_logger(__name__)
 
@@ -61,12 +66,15 @@ def manual_operation_open(
     order=None,
     origin: str = OperationOrigin.HELD_ORDER,
     notify: bool = True,
+    credit_check=None,
 ) -> ManualOperation:
     """R9, R12, R36: the one open operation of an account, linked to its held order (none
-    for a review asked or approved in advance).
+    for a review asked or approved in advance); with ``credit_check``, a credit review of the
+    held order instead (R39), with its hold reasons and snapshot.
 
     The caller holds the account's lock; the partial unique constraint backs it under any
-    concurrency: a second open operation is refused as ``postpay_under_review``.
+    concurrency (R40: of any type): a second open operation is refused as
+    ``postpay_under_review``, or ``credit_review_open`` for a credit review.
     """
     what = f"postpaid order #{order.pk} for {order.plan.name}" if order is not None else _in_advance(actor, origin)
     operation = ManualOperation(
@@ -76,11 +84,17 @@ def manual_operation_open(
         requested_by=_user_or_none(actor),
         description=describe(account, what),
     )
+    if credit_check is not None:
+        reasons = ", ".join(HoldReason(reason).label.lower() for reason in credit_check.reasons)
+        operation.operation = OperationType.CREDIT_REVIEW
+        operation.description = describe(account, f"{what}: {reasons}")
+        operation.hold_reasons = list(credit_check.reasons)
+        operation.credit_snapshot = credit_check.snapshot(account)
     try:
         with transaction.atomic():
             operation.save(force_insert=True)
     except IntegrityError:
-        raise PostpayUnderReview()
+        raise CreditReviewOpen() if credit_check is not None else PostpayUnderReview()
     why = f"held order #{order.pk}" if order is not None else _in_advance(actor, origin)
     audit_record(
         uow=uow,
@@ -103,6 +117,22 @@ def manual_operation_open(
     if notify:
         uow.after_commit(_notify_managers, [operation.pk])  # R19
     return operation
+
+
+def manual_operation_open_credit_review(*, uow: UnitOfWork, actor, account: Account, order, check) -> ManualOperation:
+    """R39: the order of an approved account that breaks its credit terms waits for a credit
+    review; the account stays approved. Managers are told as of any operation (R19); the
+    customer is told their order waits for their provider's review."""
+    operation = manual_operation_open(uow=uow, actor=actor, account=account, order=order, credit_check=check)
+    uow.after_commit(_notify_customer_held, [order.pk])
+    return operation
+
+
+def _notify_customer_held(order_ids: list[int]) -> None:
+    from subscriptions.tasks import notify_customer_order_held_task
+
+    for order_id in order_ids:
+        notify_customer_order_held_task.apply_async((order_id,), retry=False)
 
 
 def _in_advance(actor, origin) -> str:
@@ -234,23 +264,37 @@ def _single(done: list, refused: list):
 # --- approve ---------------------------------------------------------------------------------
 
 
-def manual_operation_approve(*, actor, operation_id: int, note: str = "") -> ManualOperation:
-    """R14, R15: approve once; the account is approved, the held order provisions after
-    commit."""
-    return _single(*manual_operation_approve_many(actor=actor, operation_ids=[operation_id], note=note))
+def manual_operation_approve(
+    *, actor, operation_id: int, note: str = "", postpaid_limit=UNSET, credit_review_on=UNSET
+) -> ManualOperation:
+    """R14, R15, R41: approve once; the held order provisions after commit. A permission
+    operation approves the account; a credit review leaves the permission as it is. Either may
+    set new terms in the same decision (R37, R41): a term left out is unchanged, ``None``
+    clears it."""
+    terms = {"postpaid_limit": postpaid_limit, "credit_review_on": credit_review_on}
+    return _single(*_approve_each(actor, [operation_id], note, terms))
 
 
 def manual_operation_approve_many(*, actor, operation_ids: Iterable[int], note: str = "") -> tuple[list, list]:
-    """R14, R15, R18: approve each operation on its own (the queue's bulk action). Returns the
-    operations approved and ``(id, refusal)`` of the others, in the given order."""
+    """R14, R15, R18, R41: approve each operation on its own (the queue's bulk action; credit
+    reviews too, without new terms). Returns the operations approved and ``(id, refusal)`` of
+    the others, in the given order."""
+    return _approve_each(actor, operation_ids, note, {})
+
+
+def _approve_each(actor, operation_ids, note, terms):
     _require_manager(actor)
     ids = _valid_ids(operation_ids, "operation")
-    return _each(ids, _lock_operations, lambda uow, operation: _approve(uow, actor, _undecided(operation), note))
+    terms = clean_terms(**terms)
+    return _each(ids, _lock_operations, lambda uow, operation: _approve(uow, actor, _undecided(operation), note, terms))
 
 
-def _approve(uow: UnitOfWork, actor, operation: ManualOperation, note: str) -> ManualOperation:
-    """R15 on locked rows, the operation undecided."""
+def _approve(uow: UnitOfWork, actor, operation: ManualOperation, note: str, terms: dict) -> ManualOperation:
+    """R15, R41 on locked rows, the operation undecided."""
     account, order = operation.account, operation.order if operation.order_id is not None else None
+    is_credit_review = operation.operation == OperationType.CREDIT_REVIEW
+    if is_credit_review and "credit_review_on" not in terms and HoldReason.REVIEW_DUE in operation.hold_reasons:
+        terms = {**terms, "credit_review_on": None}  # R41: the review took place
     audited_transition(
         operation,
         "approve",
@@ -262,9 +306,14 @@ def _approve(uow: UnitOfWork, actor, operation: ManualOperation, note: str) -> M
         by=actor,
         note=note,
     )
-    if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
-        account_grant_postpay(
+    if not is_credit_review and account.postpay_permission == PostpayPermission.UNDER_REVIEW:
+        account_grant_postpay(  # else support set it (R7)
             uow=uow, actor=actor, account=account, reason=f"manual operation #{operation.pk} approved"
+        )
+    if terms:
+        _check_limit_covers_commitment(account, terms)
+        account_terms_apply(
+            uow=uow, actor=actor, account=account, reason=f"manual operation #{operation.pk} approved", **terms
         )
     if order is not None and order.status == OrderStatus.WAITING_FOR_APPROVAL:  # else support changed it
         order_release_after_approval(uow, actor=actor, order=order)
@@ -272,6 +321,20 @@ def _approve(uow: UnitOfWork, actor, operation: ManualOperation, note: str) -> M
         "manual_operation_approved", operation_id=operation.pk, order_id=operation.order_id, account_id=account.pk
     )
     return operation
+
+
+def _check_limit_covers_commitment(account: Account, terms: dict) -> None:
+    """R41: a new limit below the account's commitment at the decision — the held order
+    included, which is open — is refused, and the savepoint of the item undoes the decision."""
+    limit = terms.get("postpaid_limit")
+    if limit is not None:
+        commitment = account_commitment(account.pk)
+        if limit < commitment:
+            raise InvalidInput.on(
+                "postpaid_limit",
+                f"The limit cannot be below the account's commitment of {commitment} with the orders this approval "
+                "releases.",
+            )
 
 
 # --- decline ---------------------------------------------------------------------------------
@@ -312,7 +375,12 @@ def _decline(uow: UnitOfWork, actor, operation: ManualOperation, reason: str, no
         reason_code=reason,
         note=note,
     )
-    if account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
+    if operation.operation == OperationType.CREDIT_REVIEW:
+        # R41: only the held order fails; the account stays approved with its terms.
+        if order is not None and order.status == OrderStatus.WAITING_FOR_APPROVAL:
+            order_fail_by_credit_review(uow, actor=actor, order=order)
+        order = None
+    elif account.postpay_permission == PostpayPermission.UNDER_REVIEW:  # else support set it (R7)
         account_refuse_postpay(
             uow=uow, actor=actor, account=account, reason=f"manual operation #{operation.pk} declined"
         )
@@ -331,25 +399,32 @@ def _decline(uow: UnitOfWork, actor, operation: ManualOperation, reason: str, no
 # --- approve in advance ----------------------------------------------------------------------
 
 
-def manual_operation_approve_in_advance(*, actor, account_id: int, note: str = "") -> Account:
+def manual_operation_approve_in_advance(
+    *, actor, account_id: int, note: str = "", postpaid_limit=UNSET, credit_review_on=UNSET
+) -> Account:
     """R36b: a manager approves a ``none`` account before any order: one operation opened
     and approved at once (no order), the account approved, all audited (R29), in one
     transaction. Any mode: it is how a reseller prepares the switch to Manually.
 
     Under review: ``postpay_under_review`` (decide its operation instead); declined:
-    ``postpay_declined``; approved already: ``postpay_review_not_needed``.
+    ``postpay_declined``; approved already: ``postpay_review_not_needed``. May set credit
+    terms in the same decision (R37).
     """
-    _require_manager(actor, "Only a manager may approve postpaid ordering in advance.")
-    account_id = as_id(account_id, "account")
-    return _single(*manual_operation_approve_in_advance_many(actor=actor, account_ids=[account_id], note=note))
+    terms = {"postpaid_limit": postpaid_limit, "credit_review_on": credit_review_on}
+    return _single(*_approve_in_advance_each(actor, [as_id(account_id, "account")], note, terms))
 
 
 def manual_operation_approve_in_advance_many(*, actor, account_ids: Iterable[int], note: str = "") -> tuple[list, list]:
     """R36b for many accounts (the accounts list's bulk action): each account on its own; a
     refused one changes nothing (R18: the rest go on)."""
+    return _approve_in_advance_each(actor, account_ids, note, {})
+
+
+def _approve_in_advance_each(actor, account_ids, note, terms):
     _require_manager(actor, "Only a manager may approve postpaid ordering in advance.")
     ids = _valid_ids(account_ids, "account")
-    return _each(ids, _lock_accounts, lambda uow, account: _approve_in_advance(uow, actor, account, note))
+    terms = clean_terms(**terms)
+    return _each(ids, _lock_accounts, lambda uow, account: _approve_in_advance(uow, actor, account, note, terms))
 
 
 def _lock_accounts(account_ids: list[int]) -> dict[int, Account]:
@@ -362,7 +437,7 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, Account]:
     }
 
 
-def _approve_in_advance(uow: UnitOfWork, actor, account: Account | None, note: str) -> Account:
+def _approve_in_advance(uow: UnitOfWork, actor, account: Account | None, note: str, terms: dict) -> Account:
     """R36b on a locked account: its refusals, before anything changes; then one operation
     opened and approved at once, and the account approved."""
     if account is None:
@@ -390,6 +465,14 @@ def _approve_in_advance(uow: UnitOfWork, actor, account: Account | None, note: s
     account_approve_postpay_in_advance(
         uow=uow, actor=actor, account=account, reason=f"manual operation #{operation.pk} approved in advance"
     )
+    if terms:
+        account_terms_apply(
+            uow=uow,
+            actor=actor,
+            account=account,
+            reason=f"manual operation #{operation.pk} approved in advance",
+            **terms,
+        )
     return account
 
 

@@ -22,6 +22,8 @@ v1 = [
     path("accounts/", accounts.AccountListApi.as_view(), name="accounts"),
     path("accounts/<int:pk>/", accounts.AccountDetailApi.as_view(), name="account-detail"),
     path("accounts/<int:pk>/users/", accounts.AccountUserCreateApi.as_view(), name="account-users"),
+    path("accounts/<int:pk>/credit-terms/", accounts.AccountCreditTermsApi.as_view(), name="account-credit-terms"),
+    path("accounts/<int:pk>/payment-hold/", accounts.AccountPaymentHoldApi.as_view(), name="account-payment-hold"),
     path(
         "accounts/<int:pk>/approve-in-advance/",
         accounts.AccountApproveInAdvanceApi.as_view(),

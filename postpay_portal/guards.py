@@ -11,6 +11,10 @@ anonymous user never does.
 
 from .errors import InvalidInput, PermissionDenied
 
+# SPEC §1, R44: the permission of managers, who decide manual operations and grant postpaid
+# credit; the group "Postpay managers" holds it, superusers have it.
+DECIDE_PERMISSION = "manual_operations.decide_manualoperation"
+
 
 def as_id(value, field: str) -> int:
     """Ids are integers, never ``1.5``, ``"1"`` or ``true`` (CONTRACT §4)."""
@@ -41,3 +45,8 @@ def require_perm(actor, perm: str, detail: str = "You do not have permission to 
         return
     if not (getattr(actor, "is_authenticated", False) and is_staff(actor) and actor.has_perm(perm)):
         raise PermissionDenied(detail)
+
+
+def require_decide(actor, detail: str = "Only a manager may grant postpaid credit.") -> None:
+    """R44: every action that grants postpaid credit needs the decide permission."""
+    require_perm(actor, DECIDE_PERMISSION, detail)

@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -28,11 +28,13 @@ PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
 def _open_operations():
-    from manual_operations.models import ManualOperation, OperationStatus
+    from manual_operations.models import ManualOperation, OperationStatus, OperationType
 
-    # Both from the status index (open operations are few): one query.
+    # All from the status index (open operations are few): one query.
     return ManualOperation.objects.filter(status=OperationStatus.APPROVAL_REQUIRED).aggregate(
-        count=Count("pk"), oldest=Min("created_at")
+        count=Count("pk"),
+        credit_reviews=Count("pk", filter=Q(operation=OperationType.CREDIT_REVIEW)),
+        oldest=Min("created_at"),
     )
 
 
@@ -81,6 +83,11 @@ class DomainCollector(Collector):
             "postpay_manual_operations_open",
             "Manual operations waiting for a decision (approval_required).",
             value=open_ops["count"],
+        )
+        yield GaugeMetricFamily(
+            "postpay_credit_reviews_open",
+            "Credit reviews waiting for a decision (R39; also counted in postpay_manual_operations_open).",
+            value=open_ops["credit_reviews"],
         )
         oldest = open_ops["oldest"]
         yield GaugeMetricFamily(

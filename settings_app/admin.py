@@ -14,6 +14,7 @@ from django.urls import reverse
 from accounts.models import PostpayPermission
 from audit.models import ObjectType
 from audit.selectors import audit_log_list
+from manual_operations.groups import can_decide
 from postpay_portal.admin_site import form_errors_from
 from postpay_portal.errors import DomainError
 
@@ -81,7 +82,9 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
             if form.is_valid():
                 new = form.cleaned_data
                 mode_changes = new["postpaid_permission_mode"] != row.postpaid_permission_mode
-                if mode_changes and "confirm" not in request.POST:
+                if mode_changes and not can_decide(request.user):  # R44, before the service asks again
+                    form.add_error("postpaid_permission_mode", "Only a manager may change the postpay mode.")
+                elif mode_changes and "confirm" not in request.POST:
                     preview = self._impact(row, new)  # R3: show before saving
                 else:
                     try:

@@ -5,9 +5,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from manual_operations.groups import can_decide
 from postpay_portal.api.fields import StrictBooleanField
 from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
+from postpay_portal.errors import PermissionDenied
 
 from .models import PermissionMode, PostpaySettings
 from .selectors import postpay_settings_get
@@ -21,7 +23,8 @@ class PostpaySettingsOutput(serializers.Serializer):
 
 class PostpaySettingsApi(APIView):
     """R1–R4: read or change the settings; every change is audited by the service. R33: a
-    change needs ``change_postpaysettings``, as the settings page."""
+    change needs ``change_postpaysettings``, as the settings page; R44: a change of mode the
+    decide permission too."""
 
     permission_classes = [ModelPermission]
     permission_model = PostpaySettings
@@ -43,5 +46,9 @@ class PostpaySettingsApi(APIView):
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        mode = data.validated_data.get("postpaid_permission_mode")
+        changes_mode = mode is not None and mode != postpay_settings_get().postpaid_permission_mode
+        if changes_mode and not can_decide(request.user):
+            raise PermissionDenied("Only a manager may change the postpay mode.")  # R44, before the service
         row = postpay_settings_update(actor=request.user, **data.validated_data)
         return Response(PostpaySettingsOutput(row).data)

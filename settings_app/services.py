@@ -4,7 +4,7 @@ from audit.models import ObjectType
 from audit.services import audit_record_changes
 from audit.unit_of_work import unit_of_work
 from postpay_portal.errors import InvalidInput
-from postpay_portal.guards import require_perm
+from postpay_portal.guards import require_decide, require_perm
 
 from .models import PermissionMode, PostpaySettings
 
@@ -23,7 +23,9 @@ def postpay_settings_update(
     new) and the change is one event (R34). ``payment_instructions`` is the text customers
     read on an order that waits for payment (R21).
 
-    Changing the mode touches no account status and no held order (R4).
+    Changing the mode touches no account status and no held order (R4), and needs the decide
+    permission (R44: in mode Automatically every account orders postpaid); sending the current
+    mode is no change.
     """
     require_perm(actor, CHANGE_SETTINGS, "Only operators may change the postpay settings.")
     if postpaid_permission_mode is not None and postpaid_permission_mode not in PermissionMode.values:
@@ -44,6 +46,8 @@ def postpay_settings_update(
             "trial_requires_approval": trial_requires_approval,
             "payment_instructions": payment_instructions,
         }
+        if postpaid_permission_mode is not None and postpaid_permission_mode != row.postpaid_permission_mode:
+            require_decide(actor, "Only a manager may change the postpay mode.")
         changes = {}
         for field, new in requested.items():
             old = getattr(row, field)

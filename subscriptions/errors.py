@@ -25,3 +25,15 @@ class InvalidOrderStatus(DomainError):
 
 class TransientProvisioningError(Exception):
     """Raised by a provisioner for an error worth retrying (R22)."""
+
+
+class CreditReviewOpen(DomainError):
+    """R40: while a credit review of the account is open, an order that raises the commitment
+    waits for it to be decided."""
+
+    code = "credit_review_open"
+    status = 409
+    default_detail = (
+        "An order of this account is being reviewed by your provider; orders that raise your postpaid "
+        "commitment can be placed again once it is decided."
+    )

@@ -45,6 +45,9 @@ OPEN_ORDER_STATUSES = [
 
 # R16: the failure reason of an order whose account's permission was declined.
 ORDER_FAILED_BY_DECLINE = "postpay_declined"
+# R41: the failure reason of an order whose credit review was declined; customers see it too.
+ORDER_FAILED_BY_CREDIT_REVIEW = "credit_review_declined"
+DECLINE_FAILURE_REASONS = (ORDER_FAILED_BY_DECLINE, ORDER_FAILED_BY_CREDIT_REVIEW)
 
 
 def failed_by_decline_q():
@@ -109,7 +112,12 @@ class Subscription(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         # The lists' order, read from an index rather than sorting every subscription.
-        indexes = [models.Index(fields=["started_at", "id"], name="subscription_started")]
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="subscription_started"),
+            # R38: an account's subscriptions by period and plan, summed by the commitment from
+            # the index alone.
+            models.Index(fields=["account", "period", "plan"], name="subscription_commitment"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.plan.name} — {self.account}"
@@ -157,6 +165,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             # lookup by status too. Counts by status come from ``OrderTally``, so the status
             # column has no index of its own for every placement to maintain.
             models.Index(fields=["status", "created_at", "id"], name="order_status_created"),
+            # R38: an account's open orders, read by the commitment without its history.
+            models.Index(fields=["account"], condition=open_order_q(), name="order_open_by_account"),
         ]
 
     def __str__(self):
@@ -187,6 +197,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
         """R16: the reference's rule for orders linked to a declined operation."""
         self.failure_reason = ORDER_FAILED_BY_DECLINE
 
+    @transition(field=status, source=OrderStatus.WAITING_FOR_APPROVAL, target=OrderStatus.PROVISIONING_FAILED)
+    def fail_by_credit_review(self):
+        """R41: the held order of a declined credit review fails; the account stays approved."""
+        self.failure_reason = ORDER_FAILED_BY_CREDIT_REVIEW
+
     @transition(field=status, source=OrderStatus.WAITING_FOR_PAYMENT, target=OrderStatus.PROVISIONING)
     def pay(self):
         """R21."""
@@ -200,10 +215,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=OrderStatus.PROVISIONING_FAILED,
         target=OrderStatus.PROVISIONING,
-        conditions=[lambda order: not order.failed_by_decline],
+        conditions=[lambda order: order.failure_reason not in DECLINE_FAILURE_REASONS],
     )
     def retry_provisioning(self):
-        """R22: not an order failed by a decline (R16)."""
+        """R22: not an order failed by a decline of either kind (R16, R41)."""
         self.failure_reason = ""
         self._start_provisioning()
 

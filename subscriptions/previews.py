@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.visibility import refusal_for
+from postpay_portal.errors import DomainError
 
 from .errors import OrderInProgress, TrialAlreadyUsed
 from .gate import GateDecision, order_first_status, postpay_gate
 from .models import BILLING_PERIOD_DAYS, OrderType, Period
 from .selectors import open_order_for_subscription, trial_used_plan_ids
+from .services.orders import order_credit_check
 
 
 @dataclass
@@ -28,6 +30,7 @@ class OrderPreview:
     subscription: object = None
     refusal: str = ""  # the detail of the refusal the order would meet, masked (R6)
     status: str = ""  # the status the order would be placed in, when not refused
+    credit_review: bool = False  # held for a credit review first (R39, R42); submit stays enabled
 
     @property
     def is_trial(self):
@@ -68,5 +71,20 @@ def order_preview(*, actor, account, plan, period, order_type, settings_row, sub
     if gate.decision is GateDecision.REFUSE:
         preview.refusal = refusal_for(actor, account.postpay_permission).detail  # R10, masked (R6)
         return preview
-    preview.status = order_first_status(decision=gate.decision, held_for_credit_review=False, plan=plan, period=period)
+    try:
+        credit = order_credit_check(
+            account=account,
+            plan=plan,
+            period=period,
+            order_type=order_type,
+            subscription=subscription,
+            gated=gate.gated,
+        )
+    except DomainError as refusal:  # R40: a credit review of the account is open
+        preview.refusal = refusal.detail
+        return preview
+    preview.credit_review = credit is not None and credit.held
+    preview.status = order_first_status(
+        decision=gate.decision, held_for_credit_review=preview.credit_review, plan=plan, period=period
+    )
     return preview

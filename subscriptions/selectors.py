@@ -1,15 +1,33 @@
+from decimal import Decimal
+
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.models import Account, PostpayPermission
 from postpay_portal.errors import NotFound
 
 from . import order_tally
+from .credit import ZERO
 from .models import (
     BillingModel,
     Order,
     OrderStatus,
     OrderTally,
+    OrderType,
     Period,
     Plan,
     Subscription,
@@ -111,3 +129,83 @@ def accounts_to_approve_before_manual(queryset=None):
     postpaid = Subscription.objects.filter(account=OuterRef("pk"), plan__billing_model=BillingModel.POSTPAY)
     queryset = Account.objects.all() if queryset is None else queryset
     return queryset.filter(Exists(postpaid), postpay_permission=PostpayPermission.NONE)
+
+
+# --- R38: commitment --------------------------------------------------------------------------
+
+_AMOUNT = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _postpaid(price_path, billing_model_path):
+    return Case(When(**{billing_model_path: BillingModel.POSTPAY}, then=F(price_path)), default=Value(ZERO))
+
+
+def _open_order_increase():
+    """``credit.order_increase`` for stored open orders, as one SQL expression (R38)."""
+    counted = Case(
+        When(
+            subscription__period=Period.COMMERCIAL,
+            subscription__plan__billing_model=BillingModel.POSTPAY,
+            then=F("subscription__plan__price"),
+        ),
+        default=Value(ZERO),
+    )
+    return Case(
+        When(type=OrderType.NEW, period=Period.COMMERCIAL, then=_postpaid("price", "plan__billing_model")),
+        When(type=OrderType.SWITCH, then=_postpaid("price", "plan__billing_model") - counted),
+        When(type=OrderType.RENEWAL, subscription__period=Period.TRIAL, then=_postpaid("price", "plan__billing_model")),
+        default=Value(ZERO),
+        output_field=_AMOUNT,
+    )
+
+
+def commitment_expression():
+    """R38: what an account's postpaid subscriptions in a commercial period would cost per
+    billing period once every open order completes — from its subscriptions and its open
+    orders (``open_order_q``, read through the partial index ``order_open_by_account``), for
+    the account of the outer query. Never stored (decision 121)."""
+    subscriptions = (
+        Subscription.objects.filter(
+            account=OuterRef("pk"), period=Period.COMMERCIAL, plan__billing_model=BillingModel.POSTPAY
+        )
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("plan__price"))
+        .values("total")
+    )
+    orders = (
+        Order.objects.filter(open_order_q(), account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum(_open_order_increase()))
+        .values("total")
+    )
+    return ExpressionWrapper(
+        Coalesce(Subquery(subscriptions, output_field=_AMOUNT), Value(ZERO))
+        + Coalesce(Subquery(orders, output_field=_AMOUNT), Value(ZERO)),
+        output_field=_AMOUNT,
+    )
+
+
+def accounts_with_commitment(queryset=None):
+    """The accounts with ``postpaid_commitment`` (R38): the one selector every face asks — the
+    credit check, the account page and list, the API, the customer's view."""
+    queryset = Account.objects.all() if queryset is None else queryset
+    return queryset.annotate(postpaid_commitment=commitment_expression())
+
+
+def account_commitment(account_id) -> Decimal:
+    """R38 for one account, in one aggregate query."""
+    value = accounts_with_commitment(Account.objects.filter(pk=account_id)).values_list(
+        "postpaid_commitment", flat=True
+    )
+    return Decimal(value.get()).quantize(Decimal("0.01"))
+
+
+def open_credit_review_exists(account_id) -> bool:
+    """R40: an open credit review of the account (the constraint's index answers it)."""
+    from manual_operations.models import ManualOperation, OperationStatus, OperationType
+
+    return ManualOperation.objects.filter(
+        account_id=account_id, status=OperationStatus.APPROVAL_REQUIRED, operation=OperationType.CREDIT_REVIEW
+    ).exists()

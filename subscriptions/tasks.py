@@ -65,3 +65,19 @@ def sweep_provisioning_task():
 def compact_order_tally_task():
     """Keep the order counts' tally a handful of rows (``OrderTally``)."""
     return order_tally_compact()
+
+
+@shared_task(
+    name="subscriptions.notify_customer_held",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def notify_customer_order_held_task(order_id):
+    """R39: e-mail is not a state change, so a duplicate delivery at worst repeats a mail."""
+    from .notifications import notify_customer_order_held
+
+    return notify_customer_order_held(order_id)

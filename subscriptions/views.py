@@ -99,6 +99,7 @@ class Offer:
     period: str
     refusal: str = ""
     trial_used: bool = False  # R47: shown as used, not offered
+    review_first: bool = False  # R42: held for a credit review first; submit stays enabled
     errors: list = field(default_factory=list)
 
     @property
@@ -118,7 +119,16 @@ def _catalog_offers(request, failed_form=None):
             if period == Period.TRIAL and plan.pk in trial_used:
                 offer.trial_used = True
             else:
-                offer.refusal = _gate_refusal(request, plan=plan, period=period, order_type=OrderType.NEW)
+                preview = order_preview(
+                    actor=request.user,
+                    account=request.account,
+                    plan=plan,
+                    period=period,
+                    order_type=OrderType.NEW,
+                    settings_row=request.postpay_settings,
+                    trial_used=trial_used,
+                )
+                offer.refusal, offer.review_first = preview.refusal, preview.credit_review
             if posted == (str(plan.pk), period):
                 offer.errors = [error for errors in failed_form.errors.values() for error in errors]
                 failed_form = None  # shown on its card, not above the catalog

@@ -5,7 +5,10 @@ held order it appears to be — its status, its filters, and whether it is open 
 ``models.open_order_q``). Every face asks these functions; none masks on its own.
 """
 
-from .models import OrderStatus
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .models import ORDER_FAILED_BY_CREDIT_REVIEW, OrderStatus
 
 # R22: a provisioning failure reads the same for every customer; the stored error (host
 # names, provisioner internals) is for operators only.
@@ -19,12 +22,26 @@ def customer_visible_order_status(order) -> str:
     return order.status
 
 
+CREDIT_REVIEW_DECLINED_TEXT = "Your provider did not approve this order."
+CREDIT_REVIEW_DECLINED_LABEL = "Not approved"
+
+
 def customer_visible_failure_reason(order) -> str | None:
-    """R6, R24: none for an order failed by a decline (it reads as held); a plain sentence for
-    any other failure, never the stored error."""
+    """R6, R24: none for an order failed by a permission decline (it reads as held); for a
+    declined credit review its code, ``credit_review_declined`` (R41, R42: the account is
+    approved, nothing is masked); a plain sentence for any other failure, never the stored
+    error."""
     if order.failed_by_decline or order.status != OrderStatus.PROVISIONING_FAILED:
         return None
+    if order.failure_reason == ORDER_FAILED_BY_CREDIT_REVIEW:
+        return ORDER_FAILED_BY_CREDIT_REVIEW
     return CUSTOMER_PROVISIONING_FAILED_TEXT
+
+
+def customer_failure_text(order) -> str:
+    """The portal's sentence for a failed order (R42: "not approved by your provider")."""
+    reason = customer_visible_failure_reason(order)
+    return CREDIT_REVIEW_DECLINED_TEXT if reason == ORDER_FAILED_BY_CREDIT_REVIEW else reason or ""
 
 
 CUSTOMER_UNDER_REVIEW_LABEL = "Under review"
@@ -60,3 +77,27 @@ def customer_order_filter_status(word: str):
     ``selectors.customer_status_filter``: "Under review" matches an order failed by a
     decline, "Provisioning failed" never does (R24, R32)."""
     return CUSTOMER_ORDER_FILTERS.get(word)
+
+
+@dataclass(frozen=True)
+class CustomerCredit:
+    """R42: what a customer of an approved account sees of its credit in mode Manually."""
+
+    limit: Decimal | None
+    commitment: Decimal
+    available: Decimal | None  # the limit minus the commitment; negative when over it
+
+
+def customer_credit(account, settings_row) -> CustomerCredit | None:
+    """R42: the limit, the commitment and what remains, for an approved account in mode
+    Manually; None otherwise — for an account under review or declined alike (R32), and in
+    mode Automatically, where terms are not checked (R43)."""
+    from accounts.models import PostpayPermission
+
+    from .selectors import account_commitment
+
+    if not settings_row.is_manual or account.postpay_permission != PostpayPermission.APPROVED:
+        return None
+    commitment = account_commitment(account.pk)
+    limit = account.postpaid_limit
+    return CustomerCredit(limit=limit, commitment=commitment, available=None if limit is None else limit - commitment)

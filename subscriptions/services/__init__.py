@@ -2,6 +2,8 @@
 
 from .orders import (  # noqa: F401
     order_cancel,
+    order_credit_check,
+    order_fail_by_credit_review,
     order_fail_by_decline,
     order_pay,
     order_place,

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.lock_objects import locked_account
-from accounts.models import Account
+from accounts.models import Account, PostpayPermission
 from accounts.services import account_request_postpay_review
 from accounts.visibility import refusal_for
 from audit.models import ObjectType
@@ -15,11 +15,22 @@ from postpay_portal.errors import InvalidInput, NotFound
 from postpay_portal.guards import as_id, is_staff, require_perm, require_user
 from settings_app.selectors import postpay_settings_get
 
-from ..errors import InvalidOrderStatus, OrderInProgress, TrialAlreadyUsed
+from ..credit import credit_check, order_increase
+from ..errors import CreditReviewOpen, InvalidOrderStatus, OrderInProgress, TrialAlreadyUsed
 from ..gate import GateDecision, order_first_status, postpay_gate
 from ..lock_objects import order_qs_select_for_update, subscription_qs_select_for_update
-from ..models import BillingModel, Order, OrderStatus, OrderType, Period, Plan, Subscription, open_order_q
-from ..selectors import trial_used_plan_ids
+from ..models import (
+    DECLINE_FAILURE_REASONS,
+    BillingModel,
+    Order,
+    OrderStatus,
+    OrderType,
+    Period,
+    Plan,
+    Subscription,
+    open_order_q,
+)
+from ..selectors import account_commitment, open_credit_review_exists, trial_used_plan_ids
 from .provisioning import enqueue_on_commit
 
 logger = structlog.get_logger(__name__)
@@ -125,9 +136,29 @@ def _ensure_no_open_order(subscription_id, *, besides=None):
         raise OrderInProgress()
 
 
+def order_credit_check(*, account, plan, period, order_type, subscription=None, gated: bool):
+    """R39, R40 for an order of a locked account, or None when the check does not apply: the
+    order is not gated, the account is not approved, or its increase is not above zero.
+    Refuses ``credit_review_open`` while a credit review of the account is open. The catalog
+    asks it too, read-only, before submit (R42)."""
+    if not gated or account.postpay_permission != PostpayPermission.APPROVED:
+        return None
+    increase = order_increase(order_type=order_type, plan=plan, period=period, subscription=subscription)
+    if increase <= 0:
+        return None  # terms never stop what already runs (R39)
+    if open_credit_review_exists(account.pk):
+        raise CreditReviewOpen()
+    return credit_check(
+        account=account,
+        increase=increase,
+        commitment=lambda: account_commitment(account.pk),
+        today=timezone.localdate(),
+    )
+
+
 def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, subscription=None) -> Order:
-    """The caller holds the account's lock: the gate's reads of the account and the settings
-    and the writes are one step."""
+    """The caller holds the account's lock: the gate's reads of the account, the settings and
+    the commitment, and the writes, are one step (R12, R40)."""
     gate = postpay_gate(
         permission=account.postpay_permission,
         plan=plan,
@@ -137,7 +168,13 @@ def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, 
     )
     if gate.decision is GateDecision.REFUSE:
         raise refusal_for(actor, account.postpay_permission)  # R10, masked for customers (R6)
-    status = order_first_status(decision=gate.decision, held_for_credit_review=False, plan=plan, period=period)
+    credit = order_credit_check(
+        account=account, plan=plan, period=period, order_type=order_type, subscription=subscription, gated=gate.gated
+    )
+    held_for_credit_review = credit is not None and credit.held
+    status = order_first_status(
+        decision=gate.decision, held_for_credit_review=held_for_credit_review, plan=plan, period=period
+    )
     order = Order(
         type=order_type,
         account=account,
@@ -173,6 +210,10 @@ def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, 
 
         account_request_postpay_review(uow=uow, actor=actor, account=account, reason=f"first gated order #{order.pk}")
         manual_operation_open(uow=uow, actor=actor, account=account, order=order)
+    elif held_for_credit_review:
+        from manual_operations.services import manual_operation_open_credit_review
+
+        manual_operation_open_credit_review(uow=uow, actor=actor, account=account, order=order, check=credit)
     elif status == OrderStatus.PROVISIONING:
         enqueue_on_commit(uow, order.pk)
     return order
@@ -254,13 +295,13 @@ def order_cancel(*, actor, order_id: int) -> Order:
 
 
 def order_retry_provisioning(*, actor, order_id: int) -> Order:
-    """R22: retry a failed provisioning; never an order failed by a decline (R16). R23: a
+    """R22: retry a failed provisioning; never an order failed by a decline (R16, R41). R23: a
     renewal or switch is retried only while no other order of its subscription is open."""
     require_user(actor)
     require_perm(actor, CHANGE_ORDER, "Only operators may retry provisioning.")
     with transaction.atomic(), unit_of_work() as uow:
         order = _locked_order_for(actor, order_id)
-        if order.status != OrderStatus.PROVISIONING_FAILED or order.failed_by_decline:
+        if order.status != OrderStatus.PROVISIONING_FAILED or order.failure_reason in DECLINE_FAILURE_REASONS:
             raise InvalidOrderStatus("Only an order whose provisioning failed (not by a decline) can be retried.")
         if order.subscription_id is not None:
             # Lock order → subscription (STYLE §2): a renewal placed meanwhile has committed.
@@ -287,3 +328,9 @@ def order_release_after_approval(uow: UnitOfWork, *, actor, order: Order) -> Non
 def order_fail_by_decline(uow: UnitOfWork, *, actor, order: Order) -> None:
     """R16: held order → provisioning_failed with reason postpay_declined."""
     order_transition(uow, order, "fail_by_decline", actor=actor, reason="postpay permission declined")
+
+
+def order_fail_by_credit_review(uow: UnitOfWork, *, actor, order: Order) -> None:
+    """R41: the held order of a declined credit review → provisioning_failed with reason
+    credit_review_declined."""
+    order_transition(uow, order, "fail_by_credit_review", actor=actor, reason="credit review declined")

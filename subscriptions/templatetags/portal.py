@@ -10,8 +10,11 @@ from accounts.visibility import (
     customer_sees_under_review,
     customer_visible_status,
 )
+from subscriptions.models import ORDER_FAILED_BY_CREDIT_REVIEW
 from subscriptions.visibility import (
+    CREDIT_REVIEW_DECLINED_LABEL,
     CUSTOMER_UNDER_REVIEW_LABEL,
+    customer_failure_text,
     customer_order_status_label,
     customer_visible_failure_reason,
     customer_visible_order_status,
@@ -64,7 +67,10 @@ def postpay_review_offered(context):
 
 @register.filter
 def customer_status(order):
-    """The label of the status the customer is shown for an order."""
+    """The label of the status the customer is shown for an order ("Not approved" for a
+    declined credit review, R42)."""
+    if customer_visible_failure_reason(order) == ORDER_FAILED_BY_CREDIT_REVIEW:
+        return CREDIT_REVIEW_DECLINED_LABEL
     return customer_order_status_label(customer_visible_order_status(order))
 
 
@@ -76,4 +82,4 @@ def customer_status_key(order):
 
 @register.filter
 def customer_failure_reason(order):
-    return customer_visible_failure_reason(order) or ""
+    return customer_failure_text(order)

@@ -182,7 +182,11 @@ def snapshot():
 
     settings_row = postpay_settings_get()
     return {
-        "accounts": sorted(Account.objects.values_list("pk", "name", "email", "postpay_permission")),
+        "accounts": sorted(
+            Account.objects.values_list(
+                "pk", "name", "email", "postpay_permission", "postpaid_limit", "credit_review_on", "payment_hold"
+            )
+        ),
         "users": User.objects.count(),
         "plans": Plan.objects.count(),
         "orders": sorted(Order.objects.values_list("pk", "status", "failure_reason")),
@@ -190,7 +194,11 @@ def snapshot():
         "operations": sorted(ManualOperation.objects.values_list("pk", "status")),
         "audit": AuditLogEntry.objects.count(),
         "idempotency": IdempotencyRecord.objects.count(),
-        "settings": (settings_row.postpaid_permission_mode, settings_row.trial_requires_approval),
+        "settings": (
+            settings_row.postpaid_permission_mode,
+            settings_row.trial_requires_approval,
+            settings_row.payment_instructions,
+        ),
         "events": Event.objects.count(),
         "webhook_endpoints": sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret")),
         "webhook_deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status", "attempts")),

@@ -7,7 +7,19 @@ from accounts.models import Account, PostpayPermission, User
 from audit.models import AuditLogEntry
 from tests.api.conftest import body, snapshot
 
-ACCOUNT_FIELDS = {"id", "name", "email", "account_class", "manager", "postpay_permission", "created_at"}
+ACCOUNT_FIELDS = {
+    "id",
+    "name",
+    "email",
+    "account_class",
+    "manager",
+    "postpay_permission",
+    "created_at",
+    "postpaid_limit",
+    "credit_review_on",
+    "payment_hold",
+    "postpaid_commitment",
+}
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -20,17 +32,18 @@ def test_r1_r2_settings_read_defaults(api, staff_sam):
 
 
 @pytest.mark.django_db
-def test_r3_r4_patch_one_setting_audits_it_and_keeps_statuses(api, staff_sam, held_order):
+def test_r3_r4_patch_one_setting_audits_it_and_keeps_statuses(api, manager_max, held_order):
+    """The mode is changed by a manager (R44)."""
     statuses = sorted(Account.objects.values_list("pk", "postpay_permission"))
-    response = api(staff_sam).patch(
+    response = api(manager_max).patch(
         "/api/v1/settings/postpay/", {"postpaid_permission_mode": "automatic"}, format="json"
     )
     assert response.status_code == 200
     assert body(response) == {"postpaid_permission_mode": "automatic", "trial_requires_approval": False}
     entry = AuditLogEntry.objects.filter(object_type="postpay_settings").latest("id")
-    assert (entry.from_value, entry.to_value, entry.actor) == ("manual", "automatic", staff_sam)
+    assert (entry.from_value, entry.to_value, entry.actor) == ("manual", "automatic", manager_max)
     assert sorted(Account.objects.values_list("pk", "postpay_permission")) == statuses
-    both = api(staff_sam).patch("/api/v1/settings/postpay/", {"trial_requires_approval": True}, format="json")
+    both = api(manager_max).patch("/api/v1/settings/postpay/", {"trial_requires_approval": True}, format="json")
     assert body(both)["trial_requires_approval"] is True
 
 
@@ -129,8 +142,9 @@ def test_r8_staff_create_an_account_at_none(api, staff_sam, manager_max):
 
 
 @pytest.mark.django_db
-def test_r7_account_created_pre_approved(api, staff_sam):
-    response = api(staff_sam).post(
+def test_r7_account_created_pre_approved(api, manager_max):
+    """Pre-approved creation grants postpaid credit: a manager's (R44)."""
+    response = api(manager_max).post(
         "/api/v1/accounts/", {"name": "Globex", "postpay_permission": "approved"}, format="json"
     )
     assert body(response)["postpay_permission"] == "approved"
@@ -254,6 +268,10 @@ def test_my_account_shows_id_name_and_permission(api, customer_alice, held_order
         "id": customer_alice.account_id,
         "name": "Alice Ltd",
         "postpay_permission": "under_review",
+        # R42: no credit fields for an account that is not approved
+        "postpaid_limit": None,
+        "postpaid_commitment": None,
+        "postpaid_available": None,
     }
 
 

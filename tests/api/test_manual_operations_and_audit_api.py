@@ -20,6 +20,8 @@ OPERATION_FIELDS = {
     "decided_at",
     "reason",
     "note",
+    "hold_reasons",
+    "credit_snapshot",
 }
 
 

@@ -17,6 +17,9 @@ def test_r36a_api_ask_in_advance_is_202_with_the_account_as_the_customer_sees_it
         "id": customer_alice.account_id,
         "name": "Alice Ltd",
         "postpay_permission": "under_review",
+        "postpaid_limit": None,
+        "postpaid_commitment": None,
+        "postpaid_available": None,
     }
     again = api(customer_alice).post("/api/v1/account/postpay-review/")
     assert (again.status_code, body(again)["code"]) == (409, "postpay_under_review")

@@ -50,6 +50,9 @@ OWN_ACTION = expect(other_customer=404, bare_staff=403)
 WEBHOOKS = dict(**CUSTOMERS_403, bare_staff=403, operator=403, manager=403)
 
 # name: (method, path, body(objects, alice_account_id), fixtures, expected status per role)
+# name → the 409 a role that may act meets (default: R36's "no review needed").
+CONFLICTS = {"account_credit_terms": "credit_terms_require_approval"}
+
 CASES = {
     # R46: every login may revoke the token it calls with.
     "auth_logout": ("post", "/api/v1/auth/logout/", None, [], expect(204)),
@@ -98,6 +101,22 @@ CASES = {
     ),
     # R36b: the decide permission.
     "account_approve_in_advance": ("post", "/api/v1/accounts/{alice}/approve-in-advance/", None, [], DECISION),
+    # R37, R44: terms are a manager's; Alice is not approved, so a manager meets R37's 409.
+    "account_credit_terms": (
+        "patch",
+        "/api/v1/accounts/{alice}/credit-terms/",
+        lambda o, a: {"postpaid_limit": "100.00", "reason": "matrix"},
+        [],
+        expect(409, **CUSTOMERS_403, bare_staff=403, operator=403),
+    ),
+    # R37: the payment hold is "change account".
+    "account_payment_hold": (
+        "post",
+        "/api/v1/accounts/{alice}/payment-hold/",
+        lambda o, a: {"payment_hold": True},
+        [],
+        OPERATORS_WRITE,
+    ),
     "orders_list": ("get", "/api/v1/orders/", None, [], expect()),
     "order_create": (
         "post",
@@ -226,8 +245,8 @@ def test_r31_r33_role_matrix(case, role, request, api, role_users):
     assert response.status_code == expected[role], response.content
     if response.status_code >= 400:
         assert snapshot() == before
-    if response.status_code == 409:
-        assert body(response)["code"] == "postpay_review_not_needed"
+    if response.status_code == 409:  # the case's own refusal, met only by a role that may act
+        assert body(response)["code"] == CONFLICTS.get(case, "postpay_review_not_needed")
     if response.status_code in CODES:
         assert body(response)["code"] == CODES[response.status_code]
         assert set(body(response)) == {"code", "detail"}

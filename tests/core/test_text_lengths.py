@@ -51,7 +51,8 @@ def text_of_length(n, fmt=None):
 def _text_property(prop):
     """``(maxLength, format)`` of a free-text property of a request body, else None."""
     for variant in prop.get("oneOf", [prop]):
-        if variant.get("type") == "string" and "enum" not in variant and "pattern" not in variant:
+        dated = variant.get("format") in ("date", "date-time")
+        if variant.get("type") == "string" and "enum" not in variant and "pattern" not in variant and not dated:
             if variant.get("maxLength") != 0:
                 return variant.get("maxLength"), variant.get("format")
     return None
@@ -101,6 +102,7 @@ def world(manual_mode):
         "root": root,
         "manager": manager,
         "account": account,
+        "approved": AccountFactory(name="Approved", preapproved=True),
         "plan": plan,
         "operations": operations,
         "endpoint": endpoint,
@@ -128,6 +130,18 @@ API_CASES = {
         lambda w: f"/api/v1/accounts/{w['account'].pk}/users/",
         lambda w: {},
         201,
+        "root",
+    ),
+    ("patch", "/api/v1/accounts/{id}/credit-terms/"): (
+        lambda w: f"/api/v1/accounts/{w['approved'].pk}/credit-terms/",
+        lambda w: {"postpaid_limit": "1.00"},
+        200,
+        "root",
+    ),
+    ("post", "/api/v1/accounts/{id}/payment-hold/"): (
+        lambda w: f"/api/v1/accounts/{w['approved'].pk}/payment-hold/",
+        lambda w: {"payment_hold": True},
+        200,
         "root",
     ),
     ("post", "/api/v1/accounts/{id}/approve-in-advance/"): (
