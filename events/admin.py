@@ -103,11 +103,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:endpoint_id>/rotate-secret/",
+                "<id:endpoint_id>/rotate-secret/",
                 view(self.rotate_secret_view),
                 name="events_webhookendpoint_rotate_secret",
             ),
-            path("<int:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
+            path("<id:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
             *super().get_urls(),
         ]
 
@@ -362,7 +362,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:delivery_id>/redeliver/",
+                "<id:delivery_id>/redeliver/",
                 self.admin_site.admin_view(self.redeliver_view),
                 name="events_webhookdelivery_redeliver",
             ),

@@ -262,8 +262,7 @@ def _lock_undecided(actor, operation_id):
     """Lock account → operation (STYLE §2 order); refuse a non-manager or a decided one."""
     if not can_decide(actor):
         raise PermissionDenied("Only a manager may decide manual operations.")
-    if isinstance(operation_id, bool) or not isinstance(operation_id, int):
-        raise InvalidInput.on("operation", "A valid integer id is required.")
+    operation_id = as_id(operation_id, "operation", unknown=NotFound("No such manual operation."))
     # The operation's account, locked first, in one statement: the sub-select reads the
     # operation without locking it (FOR UPDATE locks the outer query's rows only).
     operation_account = ManualOperation.objects.filter(pk=operation_id).values("account_id")

@@ -8,6 +8,10 @@ class PostpayPortalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from .ids import register_id_converter
+
+        register_id_converter()  # R31: ``<id:pk>`` in every URLconf, read after ready()
+
         from .groups import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)

@@ -1,7 +1,13 @@
-"""Request ids for the logs (R35)."""
+"""Request ids for the logs (R35), and the operator portal's action selections (R31)."""
 
 import re
 import uuid
+
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from postpay_portal.ids import parse_id
 
 HEADER = "X-Request-ID"
 META_KEY = "HTTP_X_REQUEST_ID"
@@ -31,3 +37,42 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+class AdminSelectionMiddleware:
+    """R31 in the operator portal: an action's selection (``_selected_action``, posted to a
+    changelist) keeps only values that can be a primary key of the list's model, so that a
+    crafted one — an id past 2^63, a word — reads as "nothing selected" instead of failing
+    the query with a 500. Covers every model admin, Django's and third parties' included:
+    Django marks each admin view with its ``model_admin``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        model_admin = getattr(view_func, "model_admin", None)
+        if model_admin is None or request.method != "POST":
+            return None
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        kept = [value for value in selected if can_be_pk(model_admin.model, value)]
+        if len(kept) != len(selected):
+            post = request.POST.copy()
+            post.setlist(ACTION_CHECKBOX_NAME, kept)
+            post._mutable = False
+            request.POST = post
+        return None
+
+
+def can_be_pk(model, value):
+    """Could ``value`` (a posted string) be a primary key of ``model``?"""
+    pk = model._meta.pk
+    if isinstance(pk, models.IntegerField):  # AutoField and BigAutoField included
+        return parse_id(value) is not None
+    try:
+        pk.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True

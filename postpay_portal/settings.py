@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from postpay_portal.ids import MAX_ID
 from postpay_portal.logs import configure_structlog, json_lines_from_env, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # An admin action's selection keeps only values that can be ids (R31): never a 500.
+    "postpay_portal.middleware.AdminSelectionMiddleware",
     # After authentication: binds request_id and user_id to every log line of the request.
     "django_structlog.middlewares.RequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -366,6 +369,8 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "events.models.EventType",
         "WebhookDeliveryStatusEnum": "events.models.DeliveryStatus",
     },
+    # ``<id:pk>`` (postpay_portal/ids.py): the range every path id must be in (R31).
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

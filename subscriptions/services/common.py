@@ -1,12 +1,17 @@
 from accounts.models import Account
 from postpay_portal.bulk_sql import locked
 from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
+from postpay_portal.ids import is_id
 
 
-def as_id(value, field):
-    """Ids are integers, never ``1.5``, ``"1"`` or ``true`` (CONTRACT §4)."""
+def as_id(value, field, *, unknown=None):
+    """Ids are integers, never ``1.5``, ``"1"`` or ``true`` (CONTRACT §4). An integer outside
+    the id range names no object: it is refused as a missing one (``unknown``, by default
+    404 "No such <field>."), before any query could fail to bind it (R31)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput.on(field, "A valid integer id is required.")
+    if not is_id(value):
+        raise unknown or NotFound(f"No such {field}.")
     return value
 
 

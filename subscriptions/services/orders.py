@@ -68,7 +68,7 @@ def order_gate_refusal(*, actor, account, plan, period, order_type=OrderType.NEW
 
 
 def _plan(plan_id):
-    plan_id = as_id(plan_id, "plan")
+    plan_id = as_id(plan_id, "plan", unknown=InvalidInput.on("plan", "No such plan."))
     try:
         return Plan.objects.get(pk=plan_id)
     except Plan.DoesNotExist:
@@ -77,7 +77,7 @@ def _plan(plan_id):
 
 def _plan_and_settings(plan_id):
     """The plan and the settings row the gate reads, in one statement (issue 11 item 6)."""
-    plan_id = as_id(plan_id, "plan")
+    plan_id = as_id(plan_id, "plan", unknown=InvalidInput.on("plan", "No such plan."))
     plan = with_postpay_settings(Plan, plan_id)
     if plan is None:
         raise InvalidInput.on("plan", "No such plan.")
