@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite and Celery's file-system broker 
 ``var/``, so that ``make run`` needs no server.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -34,6 +35,17 @@ def env_bool(name, default=False):
 def env_int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def env_networks(name):
+    """Comma-separated CIDRs (``10.0.0.0/8,2001:db8::/32``; a bare address is one host)."""
+    networks = [item.strip() for item in env_str(name).split(",") if item.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network (e.g. 10.0.0.0/8).")
+    return networks
 
 
 def env_float(name, default):
@@ -178,21 +190,34 @@ LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"
 
-# Failed-login lockout (django-axes): a login after AXES_FAILURE_LIMIT failures from one
-# address, and an address after AXES_IP_FAILURE_LIMIT failures across usernames (password
-# spraying); see postpay_portal/lockout.py. The address is the client's, as far as
-# POSTPAY_TRUSTED_PROXY_COUNT proxies in front of the app vouch for it (X-Forwarded-For is
-# never read when it is 0, the default): postpay_portal/client_ip.py.
-POSTPAY_TRUSTED_PROXY_COUNT = env_int("POSTPAY_TRUSTED_PROXY_COUNT", 0)
+# The client's address (postpay_portal/client_ip.py): X-Forwarded-For is read only when the
+# request's immediate peer is in one of these networks (comma-separated CIDRs of the proxies
+# in front of the app); empty, the default, never reads it.
+POSTPAY_TRUSTED_PROXIES = env_networks("POSTPAY_TRUSTED_PROXIES")
+if env_str("POSTPAY_TRUSTED_PROXY_COUNT").strip() not in ("", "0"):
+    # A count trusted whatever peer sent the header; failing loudly beats silently logging
+    # and locking out by the proxy's address after an upgrade.
+    raise ImproperlyConfigured(
+        "POSTPAY_TRUSTED_PROXY_COUNT was replaced by POSTPAY_TRUSTED_PROXIES: set it to the networks of the "
+        "proxies in front of the app (e.g. POSTPAY_TRUSTED_PROXIES=10.0.0.0/8) and unset the old variable."
+    )
+
+# Failed logins (django-axes, postpay_portal/lockout.py): after AXES_FAILURE_LIMIT failures
+# of one login from one address, that login waits before its next try from there — one
+# minute, doubled by each further failure, up to AXES_COOLOFF_MINUTES. Nothing locks an
+# address for everyone. Failures are forgotten a day after the last one.
 AXES_CLIENT_IP_CALLABLE = "postpay_portal.client_ip.client_ip"
 AXES_HANDLER = "postpay_portal.lockout.PostpayLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 50)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(hours=24)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A try during the wait is refused uncounted: it neither lengthens the wait nor is checked.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-# A locked-out login gets a page that says so (HTTP 429), never a 500 or a bare "forbidden".
+# A login that must wait gets a page that says for how long (HTTP 429, Retry-After).
+AXES_LOCKOUT_CALLABLE = "postpay_portal.lockout.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 
 # --- Security -------------------------------------------------------------------------
