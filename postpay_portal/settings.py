@@ -101,7 +101,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: the HTTP request-duration histogram of /metrics (R35).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # An X-Request-ID for every request (kept from the caller or generated), echoed back.
+    # An X-Request-ID for every request (kept from a trusted proxy or generated), echoed back.
     "postpay_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,8 +114,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # An admin action's selection keeps only values that can be ids (R31): never a 500.
     "postpay_portal.middleware.AdminSelectionMiddleware",
-    # After authentication: binds request_id and user_id to every log line of the request.
-    "django_structlog.middlewares.RequestMiddleware",
+    # After authentication: binds request_id, user_id and the client's ip to every log line
+    # of the request (django-structlog's, with the address of postpay_portal/client_ip.py).
+    "postpay_portal.middleware.RequestLogMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -406,8 +407,9 @@ SPECTACULAR_SETTINGS = {
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Logs (R35): one JSON object a line in production, readable text under make run -----
-# The request id comes from a valid incoming X-Request-ID (else it is generated) and is
-# returned in the response's X-Request-ID; tasks inherit it and add their task id.
+# The request id comes from a valid X-Request-ID sent by a trusted proxy (else it is
+# generated: postpay_portal.middleware.RequestIdMiddleware, which this setting then trusts)
+# and is returned in the response's X-Request-ID; tasks inherit it and add their task id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = False  # its receivers are connected in apps.py and celery.py
 LOGGING = logging_config(json_lines=json_lines_from_env(), level=env_str("DJANGO_LOG_LEVEL", "INFO"))
