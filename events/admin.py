@@ -195,7 +195,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 for status in DeliveryStatus
             ],
             "previous_secret_expires_at": (
-                endpoint.previous_secret_expires_at if len(endpoint.signing_secrets(timezone.now())) > 1 else None
+                endpoint.previous_secret_expires_at if endpoint.has_previous_secret(timezone.now()) else None
             ),
         }
         return TemplateResponse(request, ENDPOINT_TEMPLATE, context)

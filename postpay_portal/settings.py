@@ -48,6 +48,19 @@ def env_networks(name):
     return networks
 
 
+def env_fernet_keys(name):
+    """Comma-separated Fernet keys, checked here so that a bad one stops the app at start."""
+    from cryptography.fernet import Fernet
+
+    keys = [item.strip() for item in env_str(name).split(",") if item.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(f"{name}: key {position} is not a Fernet key (32 url-safe base64 bytes).")
+    return keys
+
+
 def env_float(name, default):
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
@@ -70,6 +83,10 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
+# Secrets kept at rest (webhook signing secrets), encrypted with the first of these Fernet
+# keys, decrypted with any (CONTRACT §2); unset: a key derived from SECRET_KEY
+# (postpay_portal/encryption.py).
+POSTPAY_ENCRYPTION_KEYS = env_fernet_keys("POSTPAY_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 
 INSTALLED_APPS = [
@@ -322,9 +339,13 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
 WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 60)
 WEBHOOK_SWEEP_AFTER_SECONDS = env_float("WEBHOOK_SWEEP_AFTER_SECONDS", 60)
 WEBHOOK_SWEEP_INTERVAL_SECONDS = env_float("WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)
+# A previous signing secret is erased once its 24 h are over: when a delivery finds it
+# expired, and by this periodic task for endpoints that send nothing.
+WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS = env_float("WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS", 600)
 CELERY_TASK_ROUTES = {
     "events.deliver_webhook": {"queue": "webhooks"},
     "events.sweep_webhook_deliveries": {"queue": "webhooks"},
+    "events.forget_expired_webhook_secrets": {"queue": "webhooks"},
 }
 
 CELERY_BEAT_SCHEDULE = {
@@ -350,6 +371,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-webhook-deliveries": {
         "task": "events.sweep_webhook_deliveries",
         "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
+    },
+    "forget-expired-webhook-secrets": {
+        "task": "events.forget_expired_webhook_secrets",
+        "schedule": WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS,
+        "options": {"expires": WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS},
     },
 }
 

@@ -14,5 +14,7 @@ from .endpoints import (  # noqa: F401
     webhook_endpoint_replay,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
+    webhook_endpoints_forget_expired_secrets,
+    webhook_endpoints_reencrypt_secrets,
 )
 from .outbox import event_record_change, events_write  # noqa: F401

@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 
 from .. import sending
 from ..models import DeliveryStatus, WebhookDelivery
+from .endpoints import webhook_endpoints_forget_expired_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,11 @@ def webhook_delivery_attempt(*, delivery_id):
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
+    endpoint = delivery.endpoint
+    if endpoint.previous_secret_encrypted and not endpoint.has_previous_secret(timezone.now()):
+        webhook_endpoints_forget_expired_secrets(endpoint_id=endpoint.pk)  # its 24 h are over
     try:
-        outcome = _send(delivery.endpoint, delivery.event)
+        outcome = _send(endpoint, delivery.event)
     except SoftTimeLimitExceeded:
         outcome = sending.Outcome(ok=False, error="the attempt ran out of time")
     except Exception as exc:  # e.g. a secret that cannot sign: count it, never loop unrecorded

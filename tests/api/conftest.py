@@ -193,6 +193,8 @@ def snapshot():
         "idempotency": IdempotencyRecord.objects.count(),
         "settings": (settings_row.postpaid_permission_mode, settings_row.trial_requires_approval),
         "events": Event.objects.count(),
-        "webhook_endpoints": sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret")),
+        "webhook_endpoints": sorted(
+            WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret_encrypted")
+        ),
         "webhook_deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status", "attempts")),
     }
