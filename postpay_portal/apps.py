@@ -16,6 +16,12 @@ class PostpayPortalConfig(AppConfig):
 
         post_migrate.connect(ensure_groups, sender=self)
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from .staff_sessions import start_staff_session
+
+        user_logged_in.connect(start_staff_session, dispatch_uid="postpay_portal.staff_session")
+
         from .metrics import register_domain_collector
 
         register_domain_collector()  # R35: /metrics reads the domain figures at scrape time

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from postpay_portal.ids import MAX_ID
@@ -121,11 +122,15 @@ MIDDLEWARE = [
     # An X-Request-ID for every request (kept from a trusted proxy or generated), echoed back.
     "postpay_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Operator-portal sessions end after POSTPAY_STAFF_SESSION_IDLE_HOURS without a request.
+    "postpay_portal.staff_sessions.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -256,6 +261,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # A body over 1 MiB is refused (SPEC R31).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Sessions: a staff login's ends after this many hours without a request (a working day; it
+# is refreshed while used, postpay_portal/staff_sessions.py); a customer's keeps Django's
+# two weeks (SESSION_COOKIE_AGE).
+POSTPAY_STAFF_SESSION_IDLE_HOURS = env_float("POSTPAY_STAFF_SESSION_IDLE_HOURS", 8)
+
+# Content-Security-Policy (django-csp 4.0): scripts and styles only from this site's own
+# files — no inline script, no eval, no <style> element or style attribute — in both
+# portals, the Django admin and /api/docs/ (Swagger UI's init script is a file of its own,
+# SpectacularSwaggerSplitView). tests/browser/test_content_security_policy.py loads them all.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- I18n / static --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
