@@ -172,6 +172,28 @@ def test_r31_customer_portal_pages_of_an_id_past_2_63_are_404(customer_alice):
 
 
 @pytest.mark.django_db
+def test_r31_a_portal_order_for_a_plan_id_past_2_63_is_refused_on_the_form(customer_alice, alice_subscription_free):
+    client = Client()
+    client.force_login(customer_alice)
+    before = snapshot()
+    response = client.post("/portal/orders/new/", {"plan": str(2**64), "period": "commercial"})
+    assert response.status_code in (200, 400) and b"No such plan." in response.content
+    response = client.post(f"/portal/subscriptions/{alice_subscription_free.pk}/switch/", {"plan": str(2**64)})
+    assert response.status_code in (200, 400)
+    assert snapshot() == before
+
+
+@pytest.fixture
+def alice_subscription_free(customer_alice, prepaid_plan, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_place(
+            actor=customer_alice, account_id=customer_alice.account_id, plan_id=prepaid_plan.pk, period="trial"
+        )
+    order.refresh_from_db()
+    return order.subscription
+
+
+@pytest.mark.django_db
 def test_r31_an_api_path_with_a_line_break_is_404_in_the_contract_shape(api, admin_ada):
     """Found by schemathesis: Django's 404 page answered where the catch-all's ``.*`` stopped."""
     client = api(admin_ada)
