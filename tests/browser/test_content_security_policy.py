@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from events.services import webhook_endpoint_create
 from accounts.models import User
+from events.services import webhook_endpoint_create
 from manual_operations.models import ManualOperation, OperationStatus
 from subscriptions.models import Order, Subscription
 from tests.factories import PASSWORD, UserFactory
