@@ -330,12 +330,12 @@ class AccountAdmin(
     def get_urls(self):
         return [
             path(
-                "<int:account_id>/add-login/",
+                "<id:account_id>/add-login/",
                 self.admin_site.admin_view(self.add_login_view),
                 name="accounts_account_add_login",
             ),
             path(
-                "<int:account_id>/approve-in-advance/",
+                "<id:account_id>/approve-in-advance/",
                 self.admin_site.admin_view(self.approve_in_advance_view),
                 name="accounts_account_approve_in_advance",
             ),

@@ -103,11 +103,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:endpoint_id>/rotate-secret/",
+                "<id:endpoint_id>/rotate-secret/",
                 view(self.rotate_secret_view),
                 name="events_webhookendpoint_rotate_secret",
             ),
-            path("<int:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
+            path("<id:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
             *super().get_urls(),
         ]
 
@@ -195,7 +195,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 for status in DeliveryStatus
             ],
             "previous_secret_expires_at": (
-                endpoint.previous_secret_expires_at if len(endpoint.signing_secrets(timezone.now())) > 1 else None
+                endpoint.previous_secret_expires_at if endpoint.has_previous_secret(timezone.now()) else None
             ),
         }
         return TemplateResponse(request, ENDPOINT_TEMPLATE, context)
@@ -362,7 +362,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:delivery_id>/redeliver/",
+                "<id:delivery_id>/redeliver/",
                 self.admin_site.admin_view(self.redeliver_view),
                 name="events_webhookdelivery_redeliver",
             ),

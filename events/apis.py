@@ -1,9 +1,10 @@
 """REST: the events and the webhook endpoints (CONTRACT §4, SPEC R34).
 
-Events are staff reads. Endpoints and deliveries need the webhook permissions (group
-"Webhook managers"; superusers have them), reads included: an endpoint's URL and its
-deliveries say where the platform's data goes (R33's ``ModelPermission`` with
-``read_verb = "view"``). Customers get 403 on all of it.
+Events, endpoints and deliveries need the webhook permissions (group "Webhook managers";
+superusers have them), reads included, as in the operator portal: the event log carries
+every change, and an endpoint's URL and its deliveries say where the platform's data goes
+(R33's ``ModelPermission``: ``view_event``, ``view_webhookendpoint``…). Customers get 403 on
+all of it.
 """
 
 import django_filters
@@ -52,7 +53,7 @@ class EventFilter(django_filters.FilterSet):
 
 
 class EventListApi(ListAPIView):
-    """Staff: every committed change, oldest first (R34)."""
+    """Every committed change, oldest first (R34); ``view_event``, as the operator portal."""
 
     permission_classes = [ModelPermission]
     queryset = Event.objects.none()  # the schema's model; rows come from get_queryset

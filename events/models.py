@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from postpay_portal import encryption
+
 from .ids import LENGTH as EVENT_ID_LENGTH
 from .ids import new_event_id
 
@@ -68,14 +70,19 @@ class Event(models.Model):
 
 class WebhookEndpoint(models.Model):
     """A receiver of signed deliveries (CONTRACT §4). ``secret`` signs every delivery; for 24 h
-    after a rotation ``previous_secret`` signs it too."""
+    after a rotation ``previous_secret`` signs it too, and is then forgotten.
+
+    Both are kept encrypted (``postpay_portal.encryption``, ``POSTPAY_ENCRYPTION_KEYS``): the
+    columns hold Fernet tokens, and ``secret``/``previous_secret`` read and write the plain
+    text, decrypting only when a delivery is signed or a new secret is shown once.
+    """
 
     url = models.CharField("URL", max_length=2000)
     events = models.JSONField(default=list, help_text='Event types, or ["*"] for all of them.')
     description = models.CharField(max_length=500, blank=True, default="")
     active = models.BooleanField(default=True)
-    secret = models.CharField(max_length=100, editable=False)
-    previous_secret = models.CharField(max_length=100, blank=True, default="", editable=False)
+    secret_encrypted = models.TextField(editable=False)
+    previous_secret_encrypted = models.TextField(blank=True, default="", editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -89,10 +96,32 @@ class WebhookEndpoint(models.Model):
     def subscribes_to(self, event_type):
         return ALL_EVENTS in self.events or event_type in self.events
 
+    @property
+    def secret(self):
+        return encryption.decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value):
+        self.secret_encrypted = encryption.encrypt(value)
+
+    @property
+    def previous_secret(self):
+        return encryption.decrypt(self.previous_secret_encrypted) if self.previous_secret_encrypted else ""
+
+    @previous_secret.setter
+    def previous_secret(self, value):
+        self.previous_secret_encrypted = encryption.encrypt(value) if value else ""
+
+    def has_previous_secret(self, now):
+        """Does the previous secret still sign (the 24 h after a rotation)?"""
+        return bool(
+            self.previous_secret_encrypted and self.previous_secret_expires_at and self.previous_secret_expires_at > now
+        )
+
     def signing_secrets(self, now):
         """The current secret, and the previous one while it is still valid (rotation)."""
         secrets = [self.secret]
-        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+        if self.has_previous_secret(now):
             secrets.append(self.previous_secret)
         return secrets
 

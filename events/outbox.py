@@ -112,6 +112,6 @@ def events_write(events, *, uow):
 
 def enqueue_deliveries(delivery_ids):
     """Hand the deliveries to the broker (after commit: a rolled-back change is never sent)."""
-    from .services.delivery import enqueue_deliveries as enqueue
+    from .services.enqueue import enqueue_deliveries as enqueue
 
     enqueue(delivery_ids)

@@ -72,15 +72,37 @@ def parse_url(url):
     return Target(scheme=scheme, host=host, port=port or SCHEMES[scheme], path=path)
 
 
+# RFC 6052's well-known NAT64 prefix: a translator on the path turns such an address into the
+# IPv4 address in its last 32 bits, so it reaches whatever that IPv4 address reaches.
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+
+
+def wrapped_ipv4(ip):
+    """The IPv4 address an IPv6 address stands for (IPv4-mapped ``::ffff:a.b.c.d``, NAT64
+    ``64:ff9b::a.b.c.d``), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_problem(address):
     """Why an IP address may not receive deliveries, or None when it is public.
 
-    Refused: loopback, private, link-local, shared (100.64/10), unspecified, reserved,
-    multicast, and IPv6 addresses that embed such an IPv4 address (mapped, 6to4, Teredo).
+    Refused: loopback, private, link-local, site-local (``fec0::/10``, deprecated but still
+    routed inside some networks), shared (100.64/10), unspecified, reserved, multicast, and
+    IPv6 addresses that embed such an IPv4 address (6to4, Teredo). An IPv4-mapped or NAT64
+    address is judged as the IPv4 address it wraps: that is where it connects.
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     if ip.version == 6:
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        wrapped = wrapped_ipv4(ip)
+        if wrapped is not None:
+            return address_problem(str(wrapped))
+        if ip.is_site_local:
+            return f"{ip} is a site-local address"
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             problem = address_problem(str(embedded))
             if problem:

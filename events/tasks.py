@@ -4,7 +4,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from .services import webhook_delivery_attempt, webhook_delivery_sweep
+from .services import webhook_delivery_attempt, webhook_delivery_sweep, webhook_endpoints_forget_expired_secrets
 
 
 @shared_task(
@@ -24,3 +24,9 @@ def deliver_webhook_task(delivery_id):
 @shared_task(name="events.sweep_webhook_deliveries", acks_late=True, soft_time_limit=60, time_limit=90)
 def sweep_webhook_deliveries_task():
     return webhook_delivery_sweep()
+
+
+@shared_task(name="events.forget_expired_webhook_secrets", acks_late=True, soft_time_limit=60, time_limit=90)
+def forget_expired_webhook_secrets_task():
+    """R34: erase previous secrets whose 24 h are over, on endpoints that send nothing too."""
+    return webhook_endpoints_forget_expired_secrets()

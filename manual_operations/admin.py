@@ -211,10 +211,10 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         return [
             path("report/", view(self.report_view), name="manual_operations_manualoperation_report"),
             path(
-                "<int:operation_id>/approve/", view(self.approve_view), name="manual_operations_manualoperation_approve"
+                "<id:operation_id>/approve/", view(self.approve_view), name="manual_operations_manualoperation_approve"
             ),
             path(
-                "<int:operation_id>/decline/", view(self.decline_view), name="manual_operations_manualoperation_decline"
+                "<id:operation_id>/decline/", view(self.decline_view), name="manual_operations_manualoperation_decline"
             ),
             *super().get_urls(),
         ]

@@ -30,6 +30,7 @@ from audit.services import audit_record, audited_transition
 from audit.unit_of_work import UnitOfWork, unit_of_work
 from postpay_portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from postpay_portal.guards import as_id, require_user
+from postpay_portal.ids import is_id
 from settings_app.selectors import postpay_settings_get
 from subscriptions.errors import CreditReviewOpen
 from subscriptions.lock_objects import order_qs_select_for_update
@@ -202,7 +203,7 @@ def _each(ids: Iterable, lock: Callable, decide: Callable) -> tuple[list, list]:
     done, refused = [], []
     for chunk in _chunks(ids):
         with transaction.atomic(), unit_of_work() as uow:
-            rows = lock(chunk)
+            rows = lock([pk for pk in chunk if is_id(pk)])  # an id nobody can have is not looked up
             for pk in chunk:
                 try:
                     with uow.item():
@@ -212,8 +213,16 @@ def _each(ids: Iterable, lock: Callable, decide: Callable) -> tuple[list, list]:
     return done, refused
 
 
-def _valid_ids(ids: Iterable, field: str) -> list[int]:
-    return [as_id(pk, field) for pk in ids]
+def _valid_ids(ids: Iterable, field: str) -> list:
+    """Integers only, or the whole request is invalid; an id nobody can have stays, to be
+    refused on its own as missing (R18, R31)."""
+    valid = []
+    for pk in ids:
+        try:
+            valid.append(as_id(pk, field))
+        except NotFound:
+            valid.append(pk)
+    return valid
 
 
 def _lock_operations(operation_ids: list[int]) -> dict[int, ManualOperation]:

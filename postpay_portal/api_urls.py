@@ -1,7 +1,7 @@
 """REST API routes (CONTRACT §4), mounted at /api/."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import apis as accounts
 from audit import apis as audit
@@ -18,58 +18,58 @@ v1 = [
     path("auth/logout/", TokenLogoutApi.as_view(), name="logout"),
     path("settings/postpay/", settings_app.PostpaySettingsApi.as_view(), name="settings-postpay"),
     path("plans/", subscriptions.PlanListApi.as_view(), name="plans"),
-    path("plans/<int:pk>/", subscriptions.PlanDetailApi.as_view(), name="plan"),
+    path("plans/<id:pk>/", subscriptions.PlanDetailApi.as_view(), name="plan"),
     path("accounts/", accounts.AccountListApi.as_view(), name="accounts"),
-    path("accounts/<int:pk>/", accounts.AccountDetailApi.as_view(), name="account-detail"),
-    path("accounts/<int:pk>/users/", accounts.AccountUserCreateApi.as_view(), name="account-users"),
-    path("accounts/<int:pk>/credit-terms/", accounts.AccountCreditTermsApi.as_view(), name="account-credit-terms"),
-    path("accounts/<int:pk>/payment-hold/", accounts.AccountPaymentHoldApi.as_view(), name="account-payment-hold"),
+    path("accounts/<id:pk>/", accounts.AccountDetailApi.as_view(), name="account-detail"),
+    path("accounts/<id:pk>/users/", accounts.AccountUserCreateApi.as_view(), name="account-users"),
+    path("accounts/<id:pk>/credit-terms/", accounts.AccountCreditTermsApi.as_view(), name="account-credit-terms"),
+    path("accounts/<id:pk>/payment-hold/", accounts.AccountPaymentHoldApi.as_view(), name="account-payment-hold"),
     path(
-        "accounts/<int:pk>/approve-in-advance/",
+        "accounts/<id:pk>/approve-in-advance/",
         accounts.AccountApproveInAdvanceApi.as_view(),
         name="account-approve-in-advance",
     ),
     path("account/", accounts.MyAccountApi.as_view(), name="my-account"),
     path("account/postpay-review/", accounts.MyAccountPostpayReviewApi.as_view(), name="my-account-postpay-review"),
     path("orders/", subscriptions.OrderListApi.as_view(), name="orders"),
-    path("orders/<int:pk>/", subscriptions.OrderDetailApi.as_view(), name="order"),
-    path("orders/<int:pk>/pay/", subscriptions.OrderPayApi.as_view(), name="order-pay"),
-    path("orders/<int:pk>/cancel/", subscriptions.OrderCancelApi.as_view(), name="order-cancel"),
-    path("orders/<int:pk>/retry/", subscriptions.OrderRetryApi.as_view(), name="order-retry"),
+    path("orders/<id:pk>/", subscriptions.OrderDetailApi.as_view(), name="order"),
+    path("orders/<id:pk>/pay/", subscriptions.OrderPayApi.as_view(), name="order-pay"),
+    path("orders/<id:pk>/cancel/", subscriptions.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<id:pk>/retry/", subscriptions.OrderRetryApi.as_view(), name="order-retry"),
     path("subscriptions/", subscriptions.SubscriptionListApi.as_view(), name="subscriptions"),
-    path("subscriptions/<int:pk>/", subscriptions.SubscriptionDetailApi.as_view(), name="subscription"),
-    path("subscriptions/<int:pk>/renew/", subscriptions.SubscriptionRenewApi.as_view(), name="subscription-renew"),
-    path("subscriptions/<int:pk>/switch/", subscriptions.SubscriptionSwitchApi.as_view(), name="subscription-switch"),
+    path("subscriptions/<id:pk>/", subscriptions.SubscriptionDetailApi.as_view(), name="subscription"),
+    path("subscriptions/<id:pk>/renew/", subscriptions.SubscriptionRenewApi.as_view(), name="subscription-renew"),
+    path("subscriptions/<id:pk>/switch/", subscriptions.SubscriptionSwitchApi.as_view(), name="subscription-switch"),
     path("manual-operations/", manual_operations.ManualOperationListApi.as_view(), name="manual-operations"),
     path(
-        "manual-operations/<int:pk>/approve/",
+        "manual-operations/<id:pk>/approve/",
         manual_operations.ManualOperationApproveApi.as_view(),
         name="manual-operation-approve",
     ),
     path(
-        "manual-operations/<int:pk>/decline/",
+        "manual-operations/<id:pk>/decline/",
         manual_operations.ManualOperationDeclineApi.as_view(),
         name="manual-operation-decline",
     ),
     path("audit-log/", audit.AuditLogListApi.as_view(), name="audit-log"),
     path("events/", events.EventListApi.as_view(), name="events"),
     path("webhook-endpoints/", events.WebhookEndpointListApi.as_view(), name="webhook-endpoints"),
-    path("webhook-endpoints/<int:pk>/", events.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),
+    path("webhook-endpoints/<id:pk>/", events.WebhookEndpointDetailApi.as_view(), name="webhook-endpoint"),
     path(
-        "webhook-endpoints/<int:pk>/rotate-secret/",
+        "webhook-endpoints/<id:pk>/rotate-secret/",
         events.WebhookEndpointRotateSecretApi.as_view(),
         name="webhook-endpoint-rotate-secret",
     ),
     path(
-        "webhook-endpoints/<int:pk>/deliveries/",
+        "webhook-endpoints/<id:pk>/deliveries/",
         events.WebhookEndpointDeliveriesApi.as_view(),
         name="webhook-endpoint-deliveries",
     ),
     path(
-        "webhook-endpoints/<int:pk>/replay/", events.WebhookEndpointReplayApi.as_view(), name="webhook-endpoint-replay"
+        "webhook-endpoints/<id:pk>/replay/", events.WebhookEndpointReplayApi.as_view(), name="webhook-endpoint-replay"
     ),
     path(
-        "webhook-deliveries/<int:pk>/redeliver/",
+        "webhook-deliveries/<id:pk>/redeliver/",
         events.WebhookDeliveryRedeliverApi.as_view(),
         name="webhook-delivery-redeliver",
     ),
@@ -78,6 +78,10 @@ v1 = [
 urlpatterns = [
     path("v1/", include((v1, "api"))),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^[\s\S]*$", api_not_found),  # any character, a newline too: every unknown path is JSON
+    # The split view serves Swagger UI's init script as a file of its own (docs/?script=):
+    # the Content-Security-Policy allows no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Any other path: a pattern that matches any rest, line breaks included (``^.*$`` stops
+    # at one, and Django's own HTML 404 page would answer).
+    re_path(r"^", api_not_found),
 ]

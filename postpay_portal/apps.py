@@ -8,9 +8,19 @@ class PostpayPortalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from .ids import register_id_converter
+
+        register_id_converter()  # R31: ``<id:pk>`` in every URLconf, read after ready()
+
         from .groups import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .staff_sessions import start_staff_session
+
+        user_logged_in.connect(start_staff_session, dispatch_uid="postpay_portal.staff_session")
 
         from .metrics import register_domain_collector
 

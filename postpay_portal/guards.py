@@ -9,17 +9,22 @@ by someone with shell access to the installation — and passes every permission
 anonymous user never does.
 """
 
-from .errors import InvalidInput, PermissionDenied
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .ids import is_id
 
 # SPEC §1, R44: the permission of managers, who decide manual operations and grant postpaid
 # credit; the group "Postpay managers" holds it, superusers have it.
 DECIDE_PERMISSION = "manual_operations.decide_manualoperation"
 
 
-def as_id(value, field: str) -> int:
-    """Ids are integers, never ``1.5``, ``"1"`` or ``true`` (CONTRACT §4)."""
+def as_id(value, field: str, *, unknown=None) -> int:
+    """Ids are integers, never ``1.5``, ``"1"`` or ``true`` (CONTRACT §4). An integer outside
+    the id range names no object: it is refused as a missing one (``unknown``, by default
+    404 "No such <field>."), before any query could fail to bind it (R31)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput.on(field, "A valid integer id is required.")
+    if not is_id(value):
+        raise unknown or NotFound(f"No such {field}.")
     return value
 
 

@@ -4,14 +4,17 @@ The defaults are the embedded first run: SQLite and Celery's file-system broker 
 ``var/``, so that ``make run`` needs no server.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from postpay_portal.ids import MAX_ID
 from postpay_portal.logs import configure_structlog, json_lines_from_env, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +36,30 @@ def env_bool(name, default=False):
 def env_int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def env_networks(name):
+    """Comma-separated CIDRs (``10.0.0.0/8,2001:db8::/32``; a bare address is one host)."""
+    networks = [item.strip() for item in env_str(name).split(",") if item.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network (e.g. 10.0.0.0/8).")
+    return networks
+
+
+def env_fernet_keys(name):
+    """Comma-separated Fernet keys, checked here so that a bad one stops the app at start."""
+    from cryptography.fernet import Fernet
+
+    keys = [item.strip() for item in env_str(name).split(",") if item.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(f"{name}: key {position} is not a Fernet key (32 url-safe base64 bytes).")
+    return keys
 
 
 def env_float(name, default):
@@ -57,6 +84,10 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
+# Secrets kept at rest (webhook signing secrets), encrypted with the first of these Fernet
+# keys, decrypted with any (CONTRACT §2); unset: a key derived from SECRET_KEY
+# (postpay_portal/encryption.py).
+POSTPAY_ENCRYPTION_KEYS = env_fernet_keys("POSTPAY_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 
 INSTALLED_APPS = [
@@ -95,9 +126,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: the HTTP request-duration histogram of /metrics (R35).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    # An X-Request-ID for every request (kept from the caller or generated), echoed back.
+    # An X-Request-ID for every request (kept from a trusted proxy or generated), echoed back.
     "postpay_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,11 +140,16 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # R45: a decider who signed in with a password alone reaches no operator page.
     "postpay_portal.second_factor.SecondFactorMiddleware",
+    # Operator-portal sessions end after POSTPAY_STAFF_SESSION_IDLE_HOURS without a request.
+    "postpay_portal.staff_sessions.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    # After authentication: binds request_id and user_id to every log line of the request.
-    "django_structlog.middlewares.RequestMiddleware",
+    # An admin action's selection keeps only values that can be ids (R31): never a 500.
+    "postpay_portal.middleware.AdminSelectionMiddleware",
+    # After authentication: binds request_id, user_id and the client's ip to every log line
+    # of the request (django-structlog's, with the address of postpay_portal/client_ip.py).
+    "postpay_portal.middleware.RequestLogMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -210,21 +248,34 @@ REST_KNOX = {
 # "Last used" is written at most this often per token, not on every request.
 API_TOKEN_LAST_USED_EVERY_SECONDS = env_float("API_TOKEN_LAST_USED_EVERY_SECONDS", 60)
 
-# Failed-login lockout (django-axes): a login after AXES_FAILURE_LIMIT failures from one
-# address, and an address after AXES_IP_FAILURE_LIMIT failures across usernames (password
-# spraying); see postpay_portal/lockout.py. The address is the client's, as far as
-# POSTPAY_TRUSTED_PROXY_COUNT proxies in front of the app vouch for it (X-Forwarded-For is
-# never read when it is 0, the default): postpay_portal/client_ip.py.
-POSTPAY_TRUSTED_PROXY_COUNT = env_int("POSTPAY_TRUSTED_PROXY_COUNT", 0)
+# The client's address (postpay_portal/client_ip.py): X-Forwarded-For is read only when the
+# request's immediate peer is in one of these networks (comma-separated CIDRs of the proxies
+# in front of the app); empty, the default, never reads it.
+POSTPAY_TRUSTED_PROXIES = env_networks("POSTPAY_TRUSTED_PROXIES")
+if env_str("POSTPAY_TRUSTED_PROXY_COUNT").strip() not in ("", "0"):
+    # A count trusted whatever peer sent the header; failing loudly beats silently logging
+    # and locking out by the proxy's address after an upgrade.
+    raise ImproperlyConfigured(
+        "POSTPAY_TRUSTED_PROXY_COUNT was replaced by POSTPAY_TRUSTED_PROXIES: set it to the networks of the "
+        "proxies in front of the app (e.g. POSTPAY_TRUSTED_PROXIES=10.0.0.0/8) and unset the old variable."
+    )
+
+# Failed logins (django-axes, postpay_portal/lockout.py): after AXES_FAILURE_LIMIT failures
+# of one login from one address, that login waits before its next try from there — one
+# minute, doubled by each further failure, up to AXES_COOLOFF_MINUTES. Nothing locks an
+# address for everyone. Failures are forgotten a day after the last one.
 AXES_CLIENT_IP_CALLABLE = "postpay_portal.client_ip.client_ip"
 AXES_HANDLER = "postpay_portal.lockout.PostpayLockoutHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 50)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(hours=24)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A try during the wait is refused uncounted: it neither lengthens the wait nor is checked.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-# A locked-out login gets a page that says so (HTTP 429), never a 500 or a bare "forbidden".
+# A login that must wait gets a page that says for how long (HTTP 429, Retry-After).
+AXES_LOCKOUT_CALLABLE = "postpay_portal.lockout.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 
 # --- Security -------------------------------------------------------------------------
@@ -245,6 +296,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # A body over 1 MiB is refused (SPEC R31).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Sessions: a staff login's ends after this many hours without a request (a working day; it
+# is refreshed while used, postpay_portal/staff_sessions.py); a customer's keeps Django's
+# two weeks (SESSION_COOKIE_AGE).
+POSTPAY_STAFF_SESSION_IDLE_HOURS = env_float("POSTPAY_STAFF_SESSION_IDLE_HOURS", 8)
+
+# Content-Security-Policy (django-csp 4.0): scripts and styles only from this site's own
+# files — no inline script, no eval, no <style> element or style attribute — in both
+# portals, the Django admin and /api/docs/ (Swagger UI's init script is a file of its own,
+# SpectacularSwaggerSplitView). tests/browser/test_content_security_policy.py loads them all.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- I18n / static --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -337,9 +412,13 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
 WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 60)
 WEBHOOK_SWEEP_AFTER_SECONDS = env_float("WEBHOOK_SWEEP_AFTER_SECONDS", 60)
 WEBHOOK_SWEEP_INTERVAL_SECONDS = env_float("WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)
+# A previous signing secret is erased once its 24 h are over: when a delivery finds it
+# expired, and by this periodic task for endpoints that send nothing.
+WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS = env_float("WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS", 600)
 CELERY_TASK_ROUTES = {
     "events.deliver_webhook": {"queue": "webhooks"},
     "events.sweep_webhook_deliveries": {"queue": "webhooks"},
+    "events.forget_expired_webhook_secrets": {"queue": "webhooks"},
 }
 
 CELERY_BEAT_SCHEDULE = {
@@ -370,6 +449,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_expired_api_tokens",
         "schedule": 3600,
         "options": {"expires": 3600},
+    },
+    "forget-expired-webhook-secrets": {
+        "task": "events.forget_expired_webhook_secrets",
+        "schedule": WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS,
+        "options": {"expires": WEBHOOK_SECRET_PURGE_INTERVAL_SECONDS},
     },
 }
 
@@ -442,6 +526,8 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "events.models.EventType",
         "WebhookDeliveryStatusEnum": "events.models.DeliveryStatus",
     },
+    # ``<id:pk>`` (postpay_portal/ids.py): the range every path id must be in (R31).
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -457,8 +543,9 @@ SPECTACULAR_SETTINGS = {
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Logs (R35): one JSON object a line in production, readable text under make run -----
-# The request id comes from a valid incoming X-Request-ID (else it is generated) and is
-# returned in the response's X-Request-ID; tasks inherit it and add their task id.
+# The request id comes from a valid X-Request-ID sent by a trusted proxy (else it is
+# generated: postpay_portal.middleware.RequestIdMiddleware, which this setting then trusts)
+# and is returned in the response's X-Request-ID; tasks inherit it and add their task id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = False  # its receivers are connected in apps.py and celery.py
 LOGGING = logging_config(json_lines=json_lines_from_env(), level=env_str("DJANGO_LOG_LEVEL", "INFO"))

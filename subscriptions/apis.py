@@ -83,7 +83,10 @@ class PlanListApi(ListAPIView):
     def get_queryset(self):
         return plan_list()
 
-    @extend_schema(responses={200: PlanOutput(many=True), **errors(s404=["not_found"])}, tags=["plans"])
+    @extend_schema(
+        responses={200: PlanOutput(many=True), **errors(s403=["permission_denied"], s404=["not_found"])},
+        tags=["plans"],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -100,7 +103,15 @@ class PlanListApi(ListAPIView):
 
 
 class PlanDetailApi(APIView):
-    @extend_schema(responses={200: PlanOutput, **errors(s404=["not_found"])}, tags=["plans"])
+    """Everyone authenticated reads a plan; staff need ``view_plan``, as in the operator portal."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET",)
+    queryset = Plan.objects.none()
+
+    @extend_schema(
+        responses={200: PlanOutput, **errors(s403=["permission_denied"], s404=["not_found"])}, tags=["plans"]
+    )
     def get(self, request, pk):
         plan = plan_list().filter(pk=pk).first()
         if plan is None:
@@ -188,7 +199,10 @@ class OrderListApi(ListAPIView):
 
     @extend_schema(
         parameters=filter_parameters(OrderFilter),
-        responses={200: OrderOutput(many=True), **errors(s400=["invalid"], s404=["not_found"])},
+        responses={
+            200: OrderOutput(many=True),
+            **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"]),
+        },
         tags=["orders"],
     )
     def get(self, request, *args, **kwargs):
@@ -230,7 +244,15 @@ class OrderListApi(ListAPIView):
 
 
 class OrderDetailApi(APIView):
-    @extend_schema(responses={200: OrderOutput, **errors(s404=["not_found"])}, tags=["orders"])
+    """Customers read their own account's orders (R24); staff need ``view_order``."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET",)
+    queryset = Order.objects.none()
+
+    @extend_schema(
+        responses={200: OrderOutput, **errors(s403=["permission_denied"], s404=["not_found"])}, tags=["orders"]
+    )
     def get(self, request, pk):
         return Response(OrderOutput(order_get(user=request.user, order_id=pk), context={"request": request}).data)
 
@@ -311,6 +333,10 @@ class SubscriptionFilter(django_filters.FilterSet):
 
 
 class SubscriptionListApi(ListAPIView):
+    """Customers list their own account's subscriptions (R24); staff need ``view_subscription``."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET",)
     queryset = Subscription.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = SubscriptionOutput
     pagination_class = ApiPagination
@@ -321,7 +347,10 @@ class SubscriptionListApi(ListAPIView):
 
     @extend_schema(
         parameters=filter_parameters(SubscriptionFilter),
-        responses={200: SubscriptionOutput(many=True), **errors(s400=["invalid"], s404=["not_found"])},
+        responses={
+            200: SubscriptionOutput(many=True),
+            **errors(s400=["invalid"], s403=["permission_denied"], s404=["not_found"]),
+        },
         tags=["subscriptions"],
     )
     def get(self, request, *args, **kwargs):
@@ -329,7 +358,16 @@ class SubscriptionListApi(ListAPIView):
 
 
 class SubscriptionDetailApi(APIView):
-    @extend_schema(responses={200: SubscriptionOutput, **errors(s404=["not_found"])}, tags=["subscriptions"])
+    """Customers read their own account's subscriptions (R24); staff need ``view_subscription``."""
+
+    permission_classes = [ModelPermission]
+    customer_methods = ("GET",)
+    queryset = Subscription.objects.none()
+
+    @extend_schema(
+        responses={200: SubscriptionOutput, **errors(s403=["permission_denied"], s404=["not_found"])},
+        tags=["subscriptions"],
+    )
     def get(self, request, pk):
         return Response(SubscriptionOutput(subscription_get(user=request.user, subscription_id=pk)).data)
 

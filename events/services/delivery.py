@@ -21,6 +21,8 @@ from standardwebhooks.webhooks import Webhook
 from .. import sending
 from ..models import DeliveryStatus, WebhookDelivery
 from ..payloads import event_body
+from .endpoints import webhook_endpoints_forget_expired_secrets
+from .enqueue import enqueue_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -32,24 +34,6 @@ EARLY_TOLERANCE = timedelta(seconds=2)
 # every counted-down message in memory.
 MAX_COUNTDOWN_SECONDS = 600
 SWEEP_BATCH = 500
-
-
-def enqueue_deliveries(delivery_ids, countdown=None):
-    """Hand deliveries to the ``webhooks`` queue now. ``retry=False``: a broker that is down
-    must not hang or fail a request that already committed; the sweep re-sends what is left
-    pending."""
-    from ..tasks import deliver_webhook_task
-
-    for delivery_id in delivery_ids:
-        deliver_webhook_task.apply_async((delivery_id,), countdown=countdown, retry=False)
-
-
-def enqueue_on_commit(delivery_ids):
-    """Hand deliveries to the broker once the transaction commits (never before: a
-    rolled-back change must not be sent)."""
-    if delivery_ids:
-        ids = list(delivery_ids)
-        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
 
 
 def signature(endpoint, msg_id, timestamp, body_text):
@@ -101,8 +85,11 @@ def webhook_delivery_attempt(*, delivery_id):
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
+    endpoint = delivery.endpoint
+    if endpoint.previous_secret_encrypted and not endpoint.has_previous_secret(timezone.now()):
+        webhook_endpoints_forget_expired_secrets(endpoint_id=endpoint.pk)  # its 24 h are over
     try:
-        outcome = _send(delivery.endpoint, delivery.event)
+        outcome = _send(endpoint, delivery.event)
     except SoftTimeLimitExceeded:
         outcome = sending.Outcome(ok=False, error="the attempt ran out of time")
     except Exception as exc:  # e.g. a secret that cannot sign: count it, never loop unrecorded

@@ -12,18 +12,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import ObjectType
 from audit.services import audit_record_changes
 from audit.unit_of_work import unit_of_work
+from postpay_portal import encryption
 from postpay_portal.errors import InvalidInput, NotFound
 from postpay_portal.guards import require_perm
 
 from .. import sending
 from ..ids import looks_like_event_id
 from ..models import ALL_EVENTS, Event, EventType, WebhookDelivery, WebhookEndpoint
-from .delivery import enqueue_on_commit
+from .enqueue import enqueue_on_commit
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -145,16 +147,45 @@ def webhook_endpoint_delete(*, actor, endpoint_id):
 
 def webhook_endpoint_rotate_secret(*, actor, endpoint_id):
     """A new secret; the previous one keeps signing for 24 h, so a receiver can switch
-    without losing a delivery (each is signed with both meanwhile)."""
+    without losing a delivery (each is signed with both meanwhile). Both stay encrypted: the
+    current token becomes the previous one as it is."""
     _require(actor, "change")
     with transaction.atomic(), unit_of_work() as uow:
         endpoint = _locked_endpoint(endpoint_id)
         _audit(uow, actor, endpoint, {"secret": (None, None)}, "secret rotated")  # never the secret itself
-        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted
         endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_VALID_FOR
         endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        endpoint.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at"])
     return endpoint
+
+
+def webhook_endpoints_forget_expired_secrets(*, endpoint_id=None, now=None):
+    """R34: a previous secret whose 24 h are over is erased, not kept for ever — when a
+    delivery finds it expired, and by a periodic task for endpoints that send nothing.
+    Returns how many were erased. A rotation at the same moment sets a new expiry, which
+    this statement's condition leaves alone."""
+    now = now or timezone.now()
+    expired = WebhookEndpoint.objects.exclude(previous_secret_encrypted="").filter(
+        Q(previous_secret_expires_at__lte=now) | Q(previous_secret_expires_at__isnull=True)
+    )
+    if endpoint_id is not None:
+        expired = expired.filter(pk=endpoint_id)
+    return expired.update(previous_secret_encrypted="", previous_secret_expires_at=None)
+
+
+def webhook_endpoints_reencrypt_secrets():
+    """Every endpoint's secrets under the first of ``POSTPAY_ENCRYPTION_KEYS``, so that an
+    older key can be removed (``manage.py reencrypt_secrets``). Returns how many endpoints."""
+    count = 0
+    with transaction.atomic():
+        for endpoint in WebhookEndpoint.objects.select_for_update(no_key=True).order_by("pk"):
+            endpoint.secret_encrypted = encryption.reencrypt(endpoint.secret_encrypted)
+            if endpoint.previous_secret_encrypted:
+                endpoint.previous_secret_encrypted = encryption.reencrypt(endpoint.previous_secret_encrypted)
+            endpoint.save(update_fields=["secret_encrypted", "previous_secret_encrypted"])
+            count += 1
+    return count
 
 
 def webhook_delivery_redeliver(*, actor, delivery_id):

@@ -2,6 +2,9 @@
 
 Every error — the domain's, DRF's, Django's — leaves as ``{"code", "detail", "fields"?}``
 with the contract's HTTP status; ``fields`` is present exactly when the code is ``invalid``.
+An unexpected exception too: it is logged with its traceback and answered 500
+``server_error`` in the same shape, never with an HTML page (R31 says no input causes a 500;
+if a bug does, a client must still be able to read the answer).
 """
 
 import logging
@@ -10,9 +13,11 @@ import math
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from postpay_portal.errors import DomainError
 
@@ -32,6 +37,7 @@ DRF_CODES = [
 ]
 
 MALFORMED_DETAIL = "The request body is not JSON, or it is larger than 1 MiB."
+SERVER_ERROR_DETAIL = "The server failed to carry out the request; it has been logged. Try again later."
 
 
 def error_body(code, detail, fields=None):
@@ -42,8 +48,9 @@ def error_body(code, detail, fields=None):
 
 
 def api_exception_handler(exc, context):
-    """REST_FRAMEWORK["EXCEPTION_HANDLER"]. Anything not recognised is left to Django (a
-    500 and a log line): a bug must be seen, not dressed up as a client error."""
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]. Anything not recognised is a bug: logged with its
+    traceback (it must be seen, not dressed up as a client error) and answered 500
+    ``server_error``, with whatever the view wrote rolled back."""
     if isinstance(exc, DomainError):
         auth_header = getattr(exc, "auth_header", None)  # a 401 says how to authenticate
         return Response(
@@ -69,7 +76,20 @@ def api_exception_handler(exc, context):
             return Response(error_body(code, exc.detail), status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.APIException):
         return Response(error_body(exc.default_code, exc.detail), status=exc.status_code)
-    return None
+    request = context.get("request")
+    logger.error(
+        "Unexpected %s in %s %s",
+        type(exc).__name__,
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    set_rollback()
+    return server_error_response()
+
+
+def server_error_response():
+    return Response(error_body("server_error", SERVER_ERROR_DETAIL), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def _fields(detail):
@@ -91,3 +111,26 @@ def _messages(value):
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the contract's shape too."""
     return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+
+
+def is_api_request(request):
+    return request.path_info.startswith("/api/")
+
+
+# Django's ``handler404``/``handler500`` (root URLconf): what no DRF view answered — an
+# exception raised in a middleware or a plain view, a path no pattern matched — reads as the
+# contract's JSON under /api/, and as Django's own page elsewhere.
+
+
+def page_not_found(request, exception):
+    if is_api_request(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if is_api_request(request):
+        return JsonResponse(
+            error_body("server_error", SERVER_ERROR_DETAIL), status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    return defaults.server_error(request)

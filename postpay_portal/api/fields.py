@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-MAX_ID = 2**63 - 1
+from postpay_portal.ids import MAX_ID, is_id
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -15,7 +15,7 @@ class IdField(serializers.Field):
     default_error_messages = {"invalid": "A valid integer id is required."}
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int) or not 1 <= data <= MAX_ID:
+        if not is_id(data):
             self.fail("invalid")
         return data
 

@@ -10,7 +10,7 @@ from django import forms
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
-from .fields import MAX_ID
+from postpay_portal.ids import MAX_ID
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -16,8 +16,9 @@ def is_customer(user):
 
 
 class ModelPermission(BasePermission):
-    """R33: an API write needs the Django permission the operator portal asks for the same
-    action; staff status alone is not enough.
+    """R33: an API call needs the Django permission the operator portal asks for the same
+    action; staff status alone is not enough — for reads too, since a staff login refused by
+    every admin page must not read the same rows here (``view_<model>``, as the admin).
 
     Built on Django's own permissions, like DRF's ``DjangoModelPermissions``: the view names
     its model by ``queryset``, and the permission is ``<app_label>.<verb>_<model_name>`` as
@@ -27,8 +28,8 @@ class ModelPermission(BasePermission):
     same permission its admin action checks.
 
     A view whose path is not its model's (a subscription's renew places an order) names the
-    model in ``permission_model``. Staff reads need ``is_staff`` only, unless the view sets
-    ``read_verb`` (``"view"``).
+    model in ``permission_model``. Reads (GET, HEAD, OPTIONS) need ``view``, unless the view
+    sets another ``read_verb``.
     Customers hold no model permissions: they may use only the methods a view lists in
     ``customer_methods``, on their own account, which the services enforce (R24, R31).
     """
@@ -49,7 +50,7 @@ class ModelPermission(BasePermission):
     @staticmethod
     def required_permission(method, view):
         if method in SAFE_METHODS:
-            verb = getattr(view, "read_verb", None)
+            verb = getattr(view, "read_verb", "view")
         else:
             verb = getattr(view, "permission_verbs", {}).get(method, MUTATING_VERBS.get(method))
         if verb is None:

@@ -40,7 +40,7 @@ CHANGE_ORDER = "subscriptions.change_order"
 
 
 def _plan(plan_id) -> Plan:
-    plan_id = as_id(plan_id, "plan")
+    plan_id = as_id(plan_id, "plan", unknown=InvalidInput.on("plan", "No such plan."))
     try:
         return Plan.objects.get(pk=plan_id)
     except Plan.DoesNotExist:

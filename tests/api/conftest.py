@@ -200,6 +200,8 @@ def snapshot():
             settings_row.payment_instructions,
         ),
         "events": Event.objects.count(),
-        "webhook_endpoints": sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret")),
+        "webhook_endpoints": sorted(
+            WebhookEndpoint.objects.values_list("pk", "url", "events", "active", "secret_encrypted")
+        ),
         "webhook_deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status", "attempts")),
     }

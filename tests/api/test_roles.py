@@ -2,10 +2,10 @@
 
 Anonymous is 401 ``not_authenticated``; a missing role or a missing Django permission is 403
 ``permission_denied`` with nothing changed; another account's object is 404 ``not_found`` —
-exactly as for a missing one. R33: every write needs the Django permission the operator
-portal asks for the same action, so staff status alone (``bare_staff``) writes nothing, and
-the demo's "Operators" group may do what it may do in the admin, not more (no plans, no
-decisions).
+exactly as for a missing one. R33: every call needs the Django permission the operator
+portal asks for the same action — reads the ``view`` permission of the model, writes theirs —
+so staff status alone (``bare_staff``) reads and writes nothing, and the demo's "Operators"
+group may do what it may do in the admin, not more (no plans, no decisions, no event log).
 
 The table must name every operation of the OpenAPI schema: a new endpoint without its row
 fails ``test_r33_the_matrix_covers_every_operation_of_the_schema``.
@@ -31,8 +31,11 @@ def expect(default=200, **per_role):
 
 
 CUSTOMERS_403 = dict(customer=403, other_customer=403)
-# Reads of staff-only resources: staff status is enough (R33 is about writes).
-STAFF_READS = expect(**CUSTOMERS_403)
+# Reads of staff-only resources: the model's view permission, as the admin asks (security
+# review, finding 4: staff status alone read everything here that every admin page refused).
+STAFF_READS = expect(**CUSTOMERS_403, bare_staff=403)
+# Everyone's reads (customers read their own account's objects): staff need the view permission.
+READS = expect(bare_staff=403)
 # A write the "Operators" group holds the permission of (add/change account, change order,
 # change settings): bare staff 403.
 OPERATORS_WRITE = expect(**CUSTOMERS_403, bare_staff=403)
@@ -41,7 +44,7 @@ OPERATORS_CREATE = expect(201, **CUSTOMERS_403, bare_staff=403)
 CATALOG_CREATE = expect(201, **CUSTOMERS_403, bare_staff=403, operator=403, manager=403)
 # Decisions: the decide permission of "Postpay managers".
 DECISION = expect(**CUSTOMERS_403, bare_staff=403, operator=403)
-OWN_OBJECT = expect(other_customer=404)
+OWN_OBJECT = expect(other_customer=404, bare_staff=403)
 # Customers act on their own account; staff need add_order / change_order.
 OWN_CREATION = expect(201, other_customer=404, bare_staff=403)
 OWN_ACTION = expect(other_customer=404, bare_staff=403)
@@ -64,8 +67,8 @@ CASES = {
         [],
         OPERATORS_WRITE,
     ),
-    "plans_list": ("get", "/api/v1/plans/", None, [], expect()),
-    "plan_get": ("get", "/api/v1/plans/{postpaid_plan}/", None, ["postpaid_plan"], expect()),
+    "plans_list": ("get", "/api/v1/plans/", None, [], READS),
+    "plan_get": ("get", "/api/v1/plans/{postpaid_plan}/", None, ["postpaid_plan"], READS),
     "plan_create": (
         "post",
         "/api/v1/plans/",
@@ -117,7 +120,7 @@ CASES = {
         [],
         OPERATORS_WRITE,
     ),
-    "orders_list": ("get", "/api/v1/orders/", None, [], expect()),
+    "orders_list": ("get", "/api/v1/orders/", None, [], READS),
     "order_create": (
         "post",
         "/api/v1/orders/",
@@ -129,7 +132,7 @@ CASES = {
     "order_pay": ("post", "/api/v1/orders/{waiting_order}/pay/", None, ["waiting_order"], OPERATORS_WRITE),
     "order_cancel": ("post", "/api/v1/orders/{waiting_order}/cancel/", None, ["waiting_order"], OWN_ACTION),
     "order_retry": ("post", "/api/v1/orders/{failed_order}/retry/", None, ["failed_order"], OPERATORS_WRITE),
-    "subscriptions_list": ("get", "/api/v1/subscriptions/", None, [], expect()),
+    "subscriptions_list": ("get", "/api/v1/subscriptions/", None, [], READS),
     "subscription_get": ("get", "/api/v1/subscriptions/{subscription}/", None, ["subscription"], OWN_OBJECT),
     "subscription_renew": ("post", "/api/v1/subscriptions/{subscription}/renew/", None, ["subscription"], OWN_CREATION),
     "subscription_switch": (
@@ -155,7 +158,8 @@ CASES = {
         DECISION,
     ),
     "audit_log": ("get", "/api/v1/audit-log/", None, [], STAFF_READS),
-    "events_list": ("get", "/api/v1/events/", None, [], STAFF_READS),
+    # R34: the event log is the webhook managers' (the operator portal shows it to no one else).
+    "events_list": ("get", "/api/v1/events/", None, [], expect(**WEBHOOKS)),
     "webhook_endpoints_list": ("get", "/api/v1/webhook-endpoints/", None, [], expect(**WEBHOOKS)),
     "webhook_endpoint_create": (
         "post",
@@ -269,3 +273,79 @@ def test_r33_the_matrix_covers_every_operation_of_the_schema():
     checked for every role, not only of the endpoints someone remembered."""
     covered = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path, *_ in CASES.values()}
     assert _schema_operations() == covered
+
+
+# Each staff read of the API and the operator portal's page of the same rows.
+READ_AND_ADMIN_PAGE = {
+    "settings_get": "/admin/settings_app/postpaysettings/1/change/",  # the single row's page
+    "plans_list": "/admin/subscriptions/plan/",
+    "accounts_list": "/admin/accounts/account/",
+    "orders_list": "/admin/subscriptions/order/",
+    "subscriptions_list": "/admin/subscriptions/subscription/",
+    "manual_operations_list": "/admin/manual_operations/manualoperation/",
+    "audit_log": "/admin/audit/auditlogentry/",
+    "events_list": "/admin/events/event/",
+    "webhook_endpoints_list": "/admin/events/webhookendpoint/",
+}
+
+
+@pytest.fixture
+def shipped_group_users(db, bare_staff_bea, admin_ada):
+    """A staff login per group that ``migrate`` ships (postpay_portal/groups.py), alone, and
+    the demo's manager (two groups), beside no group and a superuser."""
+    from postpay_portal.groups import GROUPS
+    from tests.factories import StaffFactory, join_groups
+
+    users = {"no group": bare_staff_bea, "superuser": admin_ada}
+    for name in GROUPS:
+        user = StaffFactory(username=name.lower().replace(" ", "-"))
+        join_groups(user, name)
+        users[name] = user
+    users["demo manager"] = StaffFactory(username="demo-manager")
+    join_groups(users["demo manager"], "Postpay managers", "Operators")
+    return users
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", READ_AND_ADMIN_PAGE)
+def test_r33_an_api_read_needs_what_the_operator_portal_asks_for_the_same_rows(
+    case, api, shipped_group_users, webhook_endpoint
+):
+    """Security review, finding 4: whoever the admin refuses a list, the API refuses it too,
+    and whoever the admin shows it reads it here — for every group ``migrate`` ships."""
+    from django.test import Client
+
+    method, path, *_ = CASES[case]
+    path = path.format(webhook_endpoint=webhook_endpoint.pk)
+    for name, user in shipped_group_users.items():
+        page = Client()
+        page.force_login(user)
+        admin_status = page.get(READ_AND_ADMIN_PAGE[case]).status_code
+        assert admin_status in (200, 403), (name, case, admin_status)
+        api_status = api(user).get(path).status_code
+        assert api_status == admin_status, (name, case, api_status, admin_status)
+
+
+@pytest.mark.django_db
+def test_r33_the_shipped_groups_keep_the_reads_their_members_need(api, shipped_group_users):
+    """Operators run accounts and orders; managers decide with what an operation links to in
+    view; webhook managers follow the event log (R34)."""
+    needs = {
+        "Operators": [
+            "/api/v1/accounts/",
+            "/api/v1/orders/",
+            "/api/v1/manual-operations/",
+            "/api/v1/audit-log/",
+            "/api/v1/settings/postpay/",
+        ],
+        "Postpay managers": [
+            "/api/v1/manual-operations/",
+            "/api/v1/accounts/",
+            "/api/v1/orders/",
+            "/api/v1/audit-log/",
+        ],
+        "Webhook managers": ["/api/v1/events/", "/api/v1/webhook-endpoints/"],
+    }
+    for group, paths in needs.items():
+        for path in paths:
+            assert api(shipped_group_users[group]).get(path).status_code == 200, (group, path)

@@ -18,12 +18,12 @@ def create(client, **body):
     return client.post("/api/v1/webhook-endpoints/", {"url": PUBLIC_URL, "events": ["*"], **body}, format="json")
 
 
-def test_r34_events_list_is_oldest_first_with_type_and_after_filters(api, staff_sam, manager_max):
+def test_r34_events_list_is_oldest_first_with_type_and_after_filters(api, webhook_manager_wes, manager_max):
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="manual")
     postpay_settings_update(actor=manager_max, trial_requires_approval=True)
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="automatic")
     first, second, third = Event.objects.order_by("id")
-    client = api(staff_sam)  # any operator reads events
+    client = api(webhook_manager_wes)  # the event log's readers, as in the operator portal (R33)
 
     page = client.get("/api/v1/events/").json()
     assert page["count"] == 3
@@ -38,8 +38,8 @@ def test_r34_events_list_is_oldest_first_with_type_and_after_filters(api, staff_
 
 
 @pytest.mark.parametrize("after", ["evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "nonsense", "evt_\u0000"])
-def test_r34_an_unknown_after_cursor_is_invalid_on_after(api, staff_sam, after):
-    response = api(staff_sam).get("/api/v1/events/", {"after": after})
+def test_r34_an_unknown_after_cursor_is_invalid_on_after(api, webhook_manager_wes, after):
+    response = api(webhook_manager_wes).get("/api/v1/events/", {"after": after})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid" and "after" in response.json()["fields"]
 
@@ -201,7 +201,7 @@ def test_r34_customers_get_403_on_every_events_and_webhook_endpoint(api, custome
 
 
 def test_r34_event_and_delivery_lists_run_a_fixed_number_of_queries(
-    api, webhook_manager_wes, staff_sam, customer_alice, postpaid_plan
+    api, webhook_manager_wes, customer_alice, postpaid_plan
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -212,7 +212,10 @@ def test_r34_event_and_delivery_lists_run_a_fixed_number_of_queries(
     for rows in (2, 12):
         while Event.objects.count() < rows:
             place(customer_alice, postpaid_plan)
-        for client, url in ((api(staff_sam), "/api/v1/events/?page_size=200"), (api(webhook_manager_wes), deliveries)):
+        for client, url in (
+            (api(webhook_manager_wes), "/api/v1/events/?page_size=200"),
+            (api(webhook_manager_wes), deliveries),
+        ):
             with CaptureQueriesContext(connection) as ctx:
                 assert len(client.get(url).json()["results"]) == rows
             counts.setdefault(url, []).append(len(ctx.captured_queries))

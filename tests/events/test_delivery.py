@@ -20,6 +20,7 @@ from events.services import (
     webhook_endpoint_update,
 )
 from events.services.delivery import retry_delay
+from postpay_portal.encryption import encrypt
 from tests.core.helpers import place
 from tests.events.receiver import Receiver, block_until_released, self_signed_certificate, sleep_for
 
@@ -179,7 +180,7 @@ def test_r34_a_private_address_is_refused_again_at_delivery_time(settings, endpo
 
 def test_r34_an_attempt_that_cannot_even_be_signed_is_counted_and_retried(endpoint, delivery, receiver):
     """Otherwise its lease would expire and the sweep would take it again, for ever."""
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret="whsec_")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret_encrypted=encrypt("whsec_"))
     webhook_delivery_attempt(delivery_id=delivery.pk)
     failed = reload(delivery)
     assert (failed.status, failed.attempts, failed.claim_token) == (DeliveryStatus.PENDING, 1, None)
