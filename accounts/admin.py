@@ -29,6 +29,7 @@ from manual_operations.services import manual_operation_approve_in_advance, manu
 from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_import import SessionUploadImportMixin
 from postpay_portal.admin_site import (
+    BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
     bulk_confirmation,
@@ -145,6 +146,25 @@ class CustomerLoginInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class AccountSelection(BulkTable):
+    """R36b: what the approve-in-advance confirmation lists. No permission status: the page
+    is reachable in mode Automatically too (R26)."""
+
+    columns = ("Account", "Account class", "Linked manager", "Amount")
+
+    def rows(self, ids):
+        accounts = Account.objects.select_related("account_class", "manager").in_bulk(ids)
+        return [
+            (
+                account.name,
+                account.account_class.name if account.account_class_id else "—",
+                account.manager.get_username() if account.manager_id else "—",
+                "no order",
+            )
+            for account in (accounts[pk] for pk in ids if pk in accounts)
+        ]
 
 
 class PostpayPermissionFilter(admin.SimpleListFilter):
@@ -435,16 +455,18 @@ class AccountAdmin(
         """R36b: each account decided on its own (a refused one changes nothing), written in
         bulk by the service; only accounts not reviewed change; the summary counts the
         approved and the skipped by reason."""
-        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        form, page = bulk_confirmation(
+        form, ids, page = bulk_confirmation(
             request,
             self,
-            ids,
+            queryset,
+            order_by=("pk",),
             form_class=ApproveForm,
-            title=f"Approve {len(ids)} account(s) in advance?",
+            title="Approve {n} account(s) in advance?",
             submit_label="Approve in advance",
             intro="Each account not reviewed yet is approved on its own; accounts under review, declined or "
-            "approved already are skipped and counted:",
+            "approved already are skipped and counted. No order is held: each gets a manual operation approved "
+            "by you.",
+            table=AccountSelection(),
         )
         if page is not None:
             return page

@@ -17,6 +17,7 @@ from audit.admin import audit_trail_html
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import (
+    BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
     bulk_confirmation,
@@ -309,17 +310,21 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
 
     # --- bulk actions (R18) ------------------------------------------------------------------
 
-    def _bulk(self, request, queryset, *, form_class, verb, decide):
-        """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
-        ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
-        form, page = bulk_confirmation(
+    def _bulk(self, request, queryset, *, form_class, verb, decide, danger=False):
+        """Confirmation page first, deciding exactly the operations it listed; then R14 per
+        operation, and a summary of the decided and of the skipped, each with why (who
+        decided it, when)."""
+        form, ids, page = bulk_confirmation(
             request,
             self,
-            ids,
+            queryset,
+            order_by=("created_at", "id"),
             form_class=form_class,
-            title=f"{verb.capitalize()} {len(ids)} operation(s)?",
+            title=f"{verb.capitalize()} {{n}} operation(s)?",
             submit_label=verb.capitalize(),
-            intro="Each operation is decided on its own; those already decided are skipped and listed:",
+            intro="Each operation is decided on its own; those already decided are skipped and listed.",
+            table=OperationSelection(),
+            danger=danger,
         )
         if page is not None:
             return page
@@ -345,4 +350,17 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             form_class=DeclineForm,
             verb="decline",
             decide=manual_operation_decline_many,
+            danger=True,
         )
+
+
+class OperationSelection(BulkTable):
+    """R18: what a bulk decision's confirmation lists — the account and the amount at stake."""
+
+    columns = ("Operation", "Account", "Held order", "Amount", "Status")
+
+    def rows(self, ids):
+        operations = ManualOperation.objects.select_related("account", "order", "order__plan", "decided_by").in_bulk(
+            ids
+        )
+        return [presenters.selection_row(operations[pk]) for pk in ids if pk in operations]

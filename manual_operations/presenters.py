@@ -140,3 +140,37 @@ def _why_in_advance(operation, settings_row) -> list[str]:
         _now(operation, settings_row),
     ]
     return lines + _decision_lines(operation, settings_row)
+
+
+def format_money(amount) -> str:
+    """A price as the operator portal writes it: ``12,345.50 USD`` (``POSTPAY_CURRENCY``)."""
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f} {getattr(settings, 'POSTPAY_CURRENCY', 'USD')}"
+
+
+def decision_text(operation) -> str:
+    """ "Approval required", or "Declined by mia at 2026-05-04 10:12"."""
+    if operation.is_open:
+        return operation.get_status_display()
+    return f"{operation.get_status_display()} by {_who(operation.decided_by)} at {_when(operation.decided_at)}"
+
+
+def selection_row(operation) -> tuple:
+    """R18: one operation on a bulk decision's confirmation page."""
+    order = operation.order
+    if order is None:  # R36: nothing is held
+        return (
+            f"#{operation.pk}",
+            operation.account.name,
+            f"no order ({operation.get_origin_display().lower()})",
+            "no order",
+            decision_text(operation),
+        )
+    return (
+        f"#{operation.pk}",
+        operation.account.name,
+        f"#{order.pk} {order.plan.name}",
+        format_money(order.price),
+        decision_text(operation),
+    )
