@@ -43,7 +43,7 @@ class EventOutput(serializers.Serializer):
     id = serializers.CharField()
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
-    data = serializers.DictField(help_text="The changed object as staff see it, as of the change; see CONTRACT §4.")
+    data = serializers.DictField(help_text="The changed object as staff see it, as of the change.")
 
 
 class EventFilter(django_filters.FilterSet):

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from audit.admin import audit_trail_html
+from audit.admin import audit_trail_html, viewable_object_types
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import (
@@ -24,7 +24,9 @@ from postpay_portal.admin_site import (
     bulk_outcome,
     bulk_summary,
     form_page,
+    link_if_viewable,
     request_is_manual,
+    user_html,
 )
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
@@ -36,7 +38,7 @@ from .forms import ApproveForm, DeclineForm
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
-from .selectors import exposure_for
+from .selectors import exposure_for, operation_history
 from .services import (
     manual_operation_approve,
     manual_operation_approve_many,
@@ -220,19 +222,92 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        """R17: what a manager needs first — the operation, its account and order, why it is
+        held, the exposure card, its history — and the decision last."""
         operation = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if operation is not None:
             extra.update(
+                title=f"Operation #{operation.pk}",
+                subtitle=f"{operation.get_operation_display()} — {operation.account}",
+                facts=self._facts(request, operation),
                 why_held=presenters.why_held(operation, postpay_settings_get()),
                 why_title=presenters.why_title(operation),
                 exposure=exposure_for(operation),
-                audit_trail=audit_trail_html(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk),
+                history=self._history_html(request, operation),
                 can_decide=can_decide(request.user) and operation.is_open,
                 mode_is_manual=request_is_manual(request),
                 past_target=presenters.is_past_target(operation),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The operation's history is its audit trail, with its order's and the account
+        entries it caused (R29); the admin's own change log holds nothing here (nothing is
+        edited)."""
+        operation = self.get_object(request, object_id)
+        if operation is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, operation):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"History of operation #{operation.pk}",
+            "object": operation,
+            "object_url": reverse("admin:manual_operations_manualoperation_change", args=[operation.pk]),
+            "history": self._history_html(request, operation),
+        }
+        return TemplateResponse(request, "admin/manual_operations/manualoperation/history.html", context)
+
+    @staticmethod
+    def _history_html(request, operation):
+        entries = operation_history(operation)
+        for entry in entries:
+            if entry.object_type == ObjectType.ACCOUNT:
+                entry.account_name = operation.account.name
+        return audit_trail_html(entries=entries, viewable=viewable_object_types(request.user))
+
+    @staticmethod
+    def _facts(request, operation):
+        """R17's detail: account, order, "Approved by manager" (or "Decided by" for a
+        decline), decision time, reason — labels, not stored codes; one date format."""
+        account = link_if_viewable(
+            request, "accounts.view_account", "admin:accounts_account_change", operation.account_id, operation.account
+        )
+        order = operation.order
+        if order is None:  # R36: no order is held
+            order_html = f"none: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}"
+        else:
+            order_html = format_html(
+                "{} — {}, {}, {}",
+                link_if_viewable(
+                    request,
+                    "subscriptions.view_order",
+                    "admin:subscriptions_order_change",
+                    order.pk,
+                    f"Order #{order.pk}",
+                ),
+                order.plan.name,
+                presenters.format_money(order.price),
+                order.get_status_display(),
+            )
+        decided_label = "Decided by" if operation.status == OperationStatus.DECLINED else "Approved by manager"
+        facts = [
+            ("Operation", operation.get_operation_display()),
+            ("Description", operation.description),
+            ("Account", account),
+            ("Order", order_html),
+            ("Status", operation.get_status_display()),
+            ("Created at", presenters.format_time(operation.created_at)),
+            ("Waiting" if operation.is_open else "Waited", presenters.format_age(presenters.age_of(operation))),
+            (decided_label, user_html(request, operation.decided_by)),
+            ("Decided at", presenters.format_time(operation.decided_at)),
+        ]
+        if operation.status == OperationStatus.DECLINED:
+            facts.append(("Reason", operation.get_reason_display() or "—"))
+        facts.append(("Note", operation.note or "—"))
+        return facts
 
     def changelist_view(self, request, extra_context=None):
         extra = {"target_hours": settings.MANUAL_OPERATION_TARGET_HOURS, **(extra_context or {})}

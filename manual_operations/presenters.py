@@ -49,6 +49,11 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
+def format_time(moment) -> str:
+    """The operator portal's one date format, ``2026-05-04 10:12``; "—" for none."""
+    return _when(moment) if moment is not None else "—"
+
+
 CONDITION_TEXT = {
     GateCondition.MODE_MANUAL: "the postpay mode was Manually",
     GateCondition.PLAN_POSTPAID: "the plan is postpaid",
@@ -101,7 +106,7 @@ def why_held(operation, settings_row) -> list[str]:
     placed_by = order.created_by.get_username() if order.created_by_id else "system"
     lines = [
         f"Order #{order.pk} ({order.get_type_display().lower()}, {order.plan.name}, "
-        f"{order.get_period_display().lower()} period, {order.price}) was placed by {placed_by} "
+        f"{order.get_period_display().lower()} period, {format_money(order.price)}) was placed by {placed_by} "
         f"at {_when(order.created_at)}.",
         explain_held_order(order),
         _now(operation, settings_row),

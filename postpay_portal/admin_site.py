@@ -36,6 +36,46 @@ class FastActionCheckboxMixin:
         )
 
 
+def link_if_viewable(request, perm, url_name, pk, text):
+    """``text`` linked to the object's page when the reader holds ``perm`` (its view
+    permission), else plain: a link that answers 403 helps nobody."""
+    if not request.user.has_perm(perm):
+        return text
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text)
+
+
+def user_html(request, user):
+    """A login by its username, linked to its page for a reader who may view logins."""
+    if user is None:
+        return "—"
+    return link_if_viewable(request, "accounts.view_user", "admin:accounts_user_change", user.pk, user.get_username())
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """The objects of one account, as an account page's "all …" links open them
+    (``?account=<id>``). Offered only for the account in the URL: a choice among every
+    account would list them all."""
+
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        from accounts.models import Account
+
+        value = self.value()
+        if value and value.isdigit():
+            name = Account.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+            if name is not None:
+                return [(value, name)]
+        return []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(account_id=int(value)) if value.isdigit() else queryset.none()
+
+
 def request_is_manual(request):
     """R26: is the mode Manually? Read once per request (list_display, list_filter and the
     form all ask)."""

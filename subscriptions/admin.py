@@ -17,7 +17,13 @@ from django.utils.html import format_html
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
-from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin, apply_each, service_form_page
+from postpay_portal.admin_site import (
+    AccountFilter,
+    CappedCountMixin,
+    FastActionCheckboxMixin,
+    apply_each,
+    service_form_page,
+)
 
 from .exports import OrderExportResource
 from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
@@ -113,7 +119,7 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "attempt_count",
         "created_at",
     )
-    list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter), AccountFilter)
     list_select_related = ("account", "plan", "created_by", "approved_by")
     search_fields = ("=id", "account__name")
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
@@ -136,9 +142,24 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "enqueued_at",
         "audit_trail",
     )
-    readonly_fields = fields
+    readonly_fields = (*fields, "created_by_username", "approved_by_username")
     inlines = [AttemptInline]
     actions = ["retry_provisioning", "record_payment"]
+
+    def get_fields(self, request, obj=None):
+        """The placer and the approver (R20) link to their logins only for a reader who may
+        open them."""
+        if request.user.has_perm("accounts.view_user"):
+            return self.fields
+        return tuple(f"{name}_username" if name in ("created_by", "approved_by") else name for name in self.fields)
+
+    @admin.display(description="Created by")
+    def created_by_username(self, obj):
+        return obj.created_by.get_username() if obj.created_by_id else "—"
+
+    @admin.display(description="Approved by")
+    def approved_by_username(self, obj):
+        return obj.approved_by.get_username() if obj.approved_by_id else "—"
 
     def get_queryset(self, request):
         """The attempts of each listed order are counted by a subquery per row: a join and
@@ -208,11 +229,23 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
 @admin.register(Subscription)
 class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
-    list_filter = ("status", "period", "plan")
+    list_filter = ("status", "period", "plan", AccountFilter)
     list_select_related = ("account", "plan")
     search_fields = ("=id", "account__name")
     show_full_result_count = False
-    readonly_fields = ("account", "plan", "period", "status", "started_at", "current_period_end", "origin_order")
+    fields = ("account", "plan", "period", "status", "started_at", "current_period_end", "origin_order_link")
+    readonly_fields = fields
+
+    @admin.display(description="Origin order")
+    def origin_order_link(self, obj):
+        """The `new` order that created it."""
+        if obj.origin_order_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Order #{}</a>',
+            reverse("admin:subscriptions_order_change", args=[obj.origin_order_id]),
+            obj.origin_order_id,
+        )
 
     def has_add_permission(self, request):
         return False  # created by provisioning (R23)

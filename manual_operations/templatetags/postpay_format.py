@@ -2,7 +2,7 @@
 
 from django import template
 
-from manual_operations.presenters import format_age
+from manual_operations.presenters import format_age, format_money
 
 register = template.Library()
 
@@ -13,3 +13,9 @@ def duration(delta):
     if delta is None or delta == "":
         return "—"
     return format_age(delta)
+
+
+@register.filter
+def money(amount):
+    """A price with the installation's currency: "12,345.50 USD"."""
+    return format_money(amount)
