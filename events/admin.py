@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from postpay_portal.admin_home import failing_endpoint_ids
 from postpay_portal.admin_site import apply_each, bulk_summary, form_errors_from, form_page, service_form_page
 from postpay_portal.errors import DomainError
 
@@ -82,11 +83,27 @@ class ReplayForm(forms.Form):
     )
 
 
+class FailingFilter(admin.SimpleListFilter):
+    """The endpoints whose recent deliveries fail (the home page's "Failing webhook
+    endpoints" opens this)."""
+
+    title = "deliveries"
+    parameter_name = "failing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "A delivery failed in the last 24 h")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=failing_endpoint_ids())
+        return queryset
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("id", "url", "subscribed", "active", "description", "created_at", "deliveries_link")
     list_display_links = ("id", "url")
-    list_filter = ("active",)
+    list_filter = ("active", FailingFilter)
     search_fields = ("url", "description")
 
     @admin.display(description="Events")

@@ -108,6 +108,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
     list_display_links = ("id", "description")
     list_filter = (
         StatusFilter,
+        ("operation", admin.ChoicesFieldListFilter),
         ("account__manager", ManagerFilter),
         ("account__account_class", AccountClassFilter),
         ("created_at", admin.DateFieldListFilter),

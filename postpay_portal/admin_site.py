@@ -22,6 +22,20 @@ admin.site.index_title = "Operator portal"
 FORM_PAGE_TEMPLATE = "admin/postpay/form_page.html"
 
 
+def _with_home(index):
+    """The index with what waits and the reader's recent decisions (``admin_home``)."""
+
+    def home(request, extra_context=None):
+        from .admin_home import home_context
+
+        return index(request, extra_context={**home_context(request), **(extra_context or {})})
+
+    return home
+
+
+admin.site.index = _with_home(admin.site.index)
+
+
 class FastActionCheckboxMixin:
     """The changelist's selection checkbox as Django renders it, without Django's form widget
     template: rendering that template once per row was a fifth of a 50-row operator list's

@@ -26,7 +26,15 @@ from postpay_portal.admin_site import (
 )
 
 from .exports import OrderExportResource
-from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
+from .models import (
+    BillingModel,
+    Order,
+    OrderStatus,
+    Plan,
+    ProvisioningAttempt,
+    Subscription,
+    failed_by_decline_q,
+)
 from .services import order_pay, order_retry_provisioning, plan_create
 
 
@@ -90,6 +98,24 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+class ProvisioningFailureFilter(admin.SimpleListFilter):
+    """R22: the failed provisionings an operator may retry, apart from those failed by a
+    decline (the home page's "Failed provisionings" opens the first)."""
+
+    title = "provisioning failure"
+    parameter_name = "failure"
+
+    def lookups(self, request, model_admin):
+        return [("retryable", "Failed, can be retried"), ("declined", "Failed by a decline")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "retryable":
+            return queryset.filter(status=OrderStatus.PROVISIONING_FAILED).exclude(failed_by_decline_q())
+        if self.value() == "declined":
+            return queryset.filter(failed_by_decline_q())
+        return queryset
+
+
 def _apply(request, queryset, service, verb):
     """Call the service per order; report done and skipped with the refusal's words."""
     ids = queryset.order_by("id").values_list("pk", flat=True)
@@ -119,7 +145,14 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "attempt_count",
         "created_at",
     )
-    list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter), AccountFilter)
+    list_filter = (
+        "status",
+        ProvisioningFailureFilter,
+        "type",
+        "period",
+        ("created_at", admin.DateFieldListFilter),
+        AccountFilter,
+    )
     list_select_related = ("account", "plan", "created_by", "approved_by")
     search_fields = ("=id", "account__name")
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
