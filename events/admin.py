@@ -8,6 +8,7 @@ creation or the rotation (never stored in a message or the session), and never a
 """
 
 import json
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -47,6 +48,11 @@ OBJECT_PAGES = {
     "subscription": "admin:subscriptions_subscription_change",
     "postpay_settings": "admin:settings_app_postpaysettings_change",
 }
+
+
+def event_label(event_type):
+    """An event type as people read it ("Order status changed"); unknown ones as stored."""
+    return dict(EventType.choices).get(event_type, event_type)
 
 
 def object_link(event):
@@ -108,7 +114,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description="Events")
     def subscribed(self, obj):
-        return ", ".join(obj.events)
+        return "All events" if ALL_EVENTS in obj.events else ", ".join(event_label(e) for e in obj.events)
 
     @admin.display(description="Deliveries")
     def deliveries_link(self, obj):
@@ -305,19 +311,9 @@ class EventTypeFilter(admin.SimpleListFilter):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Read-only; "Redeliver" (one, or selected ones) is the only write."""
 
-    list_display = (
-        "id",
-        "endpoint",
-        "event_link",
-        "event_type",
-        "status",
-        "attempts",
-        "response_status",
-        "error_short",
-        "next_attempt_at",
-        "created_at",
-        "delivered_at",
-    )
+    # Fits 1280 px: the event's type under its id, when it was delivered or is due under the
+    # status, the answer and the error in one column.
+    list_display = ("id", "endpoint_short", "event_and_type", "status_and_when", "attempts", "outcome", "created_at")
     list_filter = ("status", EventTypeFilter, ("endpoint", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("endpoint",)
     search_fields = ("event__id",)
@@ -363,6 +359,43 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="Error")
     def error_short(self, obj):
         return (obj.error[:80] + "…") if len(obj.error) > 80 else (obj.error or "—")
+
+    @admin.display(description="Endpoint", ordering="endpoint_id")
+    def endpoint_short(self, obj):
+        """The endpoint by its number and host, the whole URL on hover."""
+        host = urlsplit(obj.endpoint.url).netloc or obj.endpoint.url
+        return format_html(
+            '<a href="{}" title="{}">#{}</a> {}',
+            reverse("admin:events_webhookendpoint_change", args=[obj.endpoint_id]),
+            obj.endpoint.url,
+            obj.endpoint_id,
+            host,
+        )
+
+    @admin.display(description="Event", ordering="event_id")
+    def event_and_type(self, obj):
+        return format_html(
+            '{}<span class="postpay-second-line">{}</span>', self.event_link(obj), event_label(obj.event.type)
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def status_and_when(self, obj):
+        if obj.delivered_at:
+            when = f"delivered {timezone.localtime(obj.delivered_at):%Y-%m-%d %H:%M}"
+        elif obj.next_attempt_at and obj.status == DeliveryStatus.PENDING:
+            when = f"next attempt {timezone.localtime(obj.next_attempt_at):%Y-%m-%d %H:%M}"
+        else:
+            return obj.get_status_display()
+        return format_html('{}<span class="postpay-second-line">{}</span>', obj.get_status_display(), when)
+
+    @admin.display(description="Answer")
+    def outcome(self, obj):
+        """The receiver's HTTP status, or why there was none."""
+        if obj.response_status and not obj.error:
+            return f"HTTP {obj.response_status}"
+        if obj.response_status:
+            return f"HTTP {obj.response_status}: {self.error_short(obj)}"
+        return self.error_short(obj)
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,9 @@
 """Pieces the operator portal's admin modules share: the mode of the current request, the
 generic confirmation page, and how a domain error reaches the operator (STYLE §4)."""
 
+import re
+from html import unescape
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core import signing
@@ -9,7 +12,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from postpay_portal.errors import DomainError
@@ -48,6 +52,50 @@ class FastActionCheckboxMixin:
             str(obj.pk),
             format_html(gettext("Select this object for an action - {}"), str(obj)),
         )
+
+
+# Where a long compound word may wrap and still read as its parts: after a joint character
+# (snake_case, a path, a query, an e-mail, a host) or before the capital of a CamelCase part.
+WORD_JOINT = re.compile(r"(?<=[_/?&=@.:,;-])(?=[^\s_/?&=@.:,;-])|(?<=[a-z0-9])(?=[A-Z][a-z])")
+LONG_WORD = 16  # shorter words (codes, dates, usernames, ordinary words) never wrap inside
+IDENTIFIER = re.compile(r"[a-z]{2,5}_[0-9A-Z]{16,}")  # an event id (evt_…) is one code: whole
+
+
+def breakable(text):
+    """``text``, escaped, with ``<wbr>`` at the joints of its long compound words
+    ("VandelayIndustries<wbr>International", "CLOUDFLEX_<wbr>ENTERPRISE", a URL after each
+    "/"): a list column wraps such a name between its parts rather than push the columns after
+    it out of sight, and never breaks a part or a shorter word inside (``overflow-wrap`` would
+    break "postpay_permission" letter by letter)."""
+    if text is None:
+        return ""
+    pieces = []
+    for word in re.split(r"(\s+)", str(text)):
+        if len(word) > LONG_WORD and not IDENTIFIER.fullmatch(word):
+            pieces.append("<wbr>".join(escape(part) for part in WORD_JOINT.split(word)))
+        else:
+            pieces.append(escape(word))
+    return mark_safe("".join(pieces))
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_LONG = re.compile(rf"\S{{{LONG_WORD + 1},}}")
+
+
+def breakable_html(html):
+    """``breakable`` on the text of an HTML fragment (a list cell as the admin renders it),
+    never inside a tag, an attribute or a ``<code>``."""
+    html = str(html)
+    if not _LONG.search(html):
+        return mark_safe(html)
+    pieces = _TAG.split(html)
+    in_code = False
+    for index, piece in enumerate(pieces):
+        if index % 2:  # a tag; what a <code> holds is a code, kept whole
+            in_code = piece.startswith("<code") or (in_code and not piece.startswith("</code"))
+        elif not in_code and _LONG.search(piece):
+            pieces[index] = breakable(unescape(piece))
+    return mark_safe("".join(pieces))
 
 
 def link_if_viewable(request, perm, url_name, pk, text):

@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import label_for_field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
@@ -27,6 +29,7 @@ from postpay_portal.admin_site import (
 
 from .exports import OrderExportResource
 from .models import (
+    ORDER_FAILED_BY_DECLINE,
     BillingModel,
     Order,
     OrderStatus,
@@ -36,6 +39,12 @@ from .models import (
     failed_by_decline_q,
 )
 from .services import order_pay, order_retry_provisioning, plan_create
+
+# Failure reasons that are codes, as the portal names them (R16; R41's credit review).
+FAILURE_LABELS = {
+    ORDER_FAILED_BY_DECLINE: "Permission declined",
+    "credit_review_declined": "Credit review declined",
+}
 
 
 class PlanCreateForm(forms.Form):
@@ -131,7 +140,11 @@ def _apply(request, queryset, service, verb):
 @admin.register(Order)
 class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
     export_resource_class = OrderExportResource
-    list_display = (
+    # R20 at 1280 px: the placer and the approver in one cell, the failure reason under the
+    # status, the period under the plan; the CSV export keeps each in its own column
+    # (``get_export_columns``), and the attempts are on the order's page.
+    list_display = ("id", "type", "account", "plan_and_period", "price", "status_and_reason", "placed_by", "created_at")
+    EXPORT_COLUMNS = (
         "id",
         "type",
         "account",
@@ -211,9 +224,43 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
             .annotate(attempts_total=Coalesce(Subquery(attempts, output_field=IntegerField()), 0))
         )
 
+    def get_export_columns(self, request, resource):
+        """Each value in its own column, as the file's readers expect (CONTRACT's order)."""
+        return [
+            (capfirst(str(label_for_field(name, self.model, model_admin=self))), name, resource.fields[name])
+            for name in self.EXPORT_COLUMNS
+        ]
+
+    @admin.display(description="Plan", ordering="plan__name")
+    def plan_and_period(self, obj):
+        return format_html('{}<span class="postpay-second-line">{}</span>', obj.plan.name, obj.get_period_display())
+
+    @admin.display(description="Status", ordering="status")
+    def status_and_reason(self, obj):
+        """The status, and under a failed one why (a decline by its label, R16)."""
+        if not obj.failure_reason:
+            return obj.get_status_display()
+        return format_html(
+            '{}<span class="postpay-second-line">{}</span>', obj.get_status_display(), self.failure_reason_short(obj)
+        )
+
+    @admin.display(description="Placed by", ordering="created_by__username")
+    def placed_by(self, obj):
+        """R20: who placed the order and, once released, who approved it."""
+        placer = obj.created_by.get_username() if obj.created_by_id else "system"
+        if not obj.approved_by_id:
+            return placer
+        return format_html(
+            '{}<span class="postpay-second-line">approved by {}</span>', placer, obj.approved_by.get_username()
+        )
+
     @admin.display(description="Failure reason")
     def failure_reason_short(self, obj):
-        return (obj.failure_reason[:80] + "…") if len(obj.failure_reason) > 80 else (obj.failure_reason or "—")
+        """A decline's reason by its label (R16, R41); a provisioning error cut to 80 characters."""
+        reason = obj.failure_reason
+        if reason in FAILURE_LABELS:
+            return FAILURE_LABELS[reason]
+        return (reason[:80] + "…") if len(reason) > 80 else (reason or "—")
 
     @admin.display(description="Attempts", ordering="attempts_total")
     def attempt_count(self, obj):
