@@ -26,17 +26,18 @@ from postpay_portal.admin_home import failing_endpoint_ids
 from postpay_portal.admin_site import apply_each, bulk_summary, form_errors_from, form_page, service_form_page
 from postpay_portal.errors import DomainError
 
-from .models import ALL_EVENTS, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
+from .models import ALL_EVENTS, SUBSCRIBABLE_TYPES, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
 from .services import (
     webhook_delivery_redeliver,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_replay,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
 
-EVENT_CHOICES = [(ALL_EVENTS, "All events (*)"), *EventType.choices]
+EVENT_CHOICES = [(ALL_EVENTS, "All events"), *((value, EventType(value).label) for value in SUBSCRIBABLE_TYPES)]
 ENDPOINT_TEMPLATE = "admin/events/webhookendpoint/endpoint.html"
 SECRET_TEMPLATE = "admin/events/webhookendpoint/secret.html"
 
@@ -47,6 +48,7 @@ OBJECT_PAGES = {
     "account": "admin:accounts_account_change",
     "subscription": "admin:subscriptions_subscription_change",
     "postpay_settings": "admin:settings_app_postpaysettings_change",
+    "webhook_endpoint": "admin:events_webhookendpoint_change",  # a test event's endpoint
 }
 
 
@@ -64,6 +66,14 @@ def object_link(event):
     return format_html('<a href="{}">{}</a>', url, label)
 
 
+class EventPicker(forms.CheckboxSelectMultiple):
+    """The event types as boxes, "All events" first; a small script keeps them consistent
+    (ticking a type unticks "All events", ticking "All events" unticks the types)."""
+
+    class Media:
+        js = ["admin/postpay-event-picker.js"]
+
+
 class EndpointForm(forms.Form):
     url = forms.CharField(
         label="URL",
@@ -72,9 +82,21 @@ class EndpointForm(forms.Form):
         help_text="http:// or https://. Each delivery is a POST of the event as JSON.",
     )
     events = forms.MultipleChoiceField(
-        choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple, help_text="The event types this endpoint receives."
+        choices=EVENT_CHOICES,
+        widget=EventPicker,
+        help_text='Tick the types this endpoint receives, or "All events" (also types added later).',
     )
     description = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 80}))
+
+    def clean_events(self):
+        """ "All events" and some types ticked together: the one the operator just ticked wins
+        — the types, when the endpoint received all events before; else all events."""
+        events = self.cleaned_data["events"]
+        types = [event for event in events if event != ALL_EVENTS]
+        if ALL_EVENTS not in events or not types:
+            return events
+        had_all = ALL_EVENTS in (self.initial.get("events") or [])
+        return types if had_all else [ALL_EVENTS]
 
 
 class EndpointChangeForm(EndpointForm):
@@ -131,6 +153,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 name="events_webhookendpoint_rotate_secret",
             ),
             path("<int:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
+            path("<int:endpoint_id>/ping/", view(self.ping_view), name="events_webhookendpoint_ping"),
             *super().get_urls(),
         ]
 
@@ -152,7 +175,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = EndpointForm(request.POST or None, initial={"events": [ALL_EVENTS]})
+        form = EndpointForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 endpoint = webhook_endpoint_create(actor=request.user, **form.cleaned_data)
@@ -270,6 +293,31 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             submit_label="Replay",
             intro=f"Subscribed to: {', '.join(endpoint.events)}. Each event keeps its id, which the receiver sees as "
             "webhook-id.",
+        )
+
+    def ping_view(self, request, endpoint_id):
+        """ "Send a test event": a ``ping`` to this endpoint only, signed and sent as any
+        delivery; then its deliveries, the new one first."""
+        endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+        return service_form_page(
+            request,
+            self,
+            forms.Form(request.POST or None),
+            lambda data: webhook_endpoint_ping(actor=request.user, endpoint_id=endpoint.pk),
+            lambda delivery: (
+                f"Test event {delivery.event_id} queued for endpoint #{endpoint.pk}: its delivery is listed first.",
+                deliveries_url(endpoint.pk),
+            ),
+            title=f"Send a test event to endpoint #{endpoint.pk}?",
+            obj=endpoint,
+            object_url=change_url,
+            cancel_url=change_url,
+            submit_label="Send test event",
+            intro=f'A "ping" event, {{"endpoint": {endpoint.pk}}}, signed with the endpoint\'s secret and sent to '
+            f"{endpoint.url} like any delivery (with retries). No other endpoint receives it.",
         )
 
     # --- deletion through the service --------------------------------------------------------
