@@ -21,7 +21,6 @@ from postpay_portal.admin_site import (
     CappedCountMixin,
     FastActionCheckboxMixin,
     bulk_confirmation,
-    bulk_outcome,
     bulk_summary,
     form_page,
     link_if_viewable,
@@ -322,14 +321,14 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             messages.error(request, "Only a manager may decide manual operations.")
             return redirect(change_url)
         if not operation.is_open:
-            messages.error(request, OperationAlreadyDecided(operation).detail)  # R14: who and when
+            messages.error(request, refusal_text(OperationAlreadyDecided(operation)))  # R14: who and when
             return redirect(change_url)
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 decided = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
             except DomainError as error:
-                messages.error(request, error.detail)
+                messages.error(request, refusal_text(error))
             else:
                 messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
             return redirect(change_url)
@@ -404,7 +403,8 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         )
         if page is not None:
             return page
-        decided, skipped = bulk_outcome(*decide(actor=request.user, operation_ids=ids, **form.cleaned_data))
+        done, refused = decide(actor=request.user, operation_ids=ids, **form.cleaned_data)
+        decided, skipped = [op.pk for op in done], [(pk, refusal_text(error)) for pk, error in refused]
         bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)", noun="operation(s)")
         return None
 
@@ -428,6 +428,14 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             decide=manual_operation_decline_many,
             danger=True,
         )
+
+
+def refusal_text(error):
+    """A refusal as the portal words it: "already declined by mia at 2026-05-04 10:12" in the
+    portal's one date format (R14: who and when)."""
+    if isinstance(error, OperationAlreadyDecided) and error.decided_at is not None:
+        return f"{error.detail.split(' at ')[0]} at {presenters.format_time(error.decided_at)}."
+    return error.detail
 
 
 class OperationSelection(BulkTable):

@@ -58,7 +58,9 @@ class FastActionCheckboxMixin:
 # (snake_case, a path, a query, an e-mail, a host) or before the capital of a CamelCase part.
 WORD_JOINT = re.compile(r"(?<=[_/?&=@.:,;-])(?=[^\s_/?&=@.:,;-])|(?<=[a-z0-9])(?=[A-Z][a-z])")
 LONG_WORD = 16  # shorter words (codes, dates, usernames, ordinary words) never wrap inside
-IDENTIFIER = re.compile(r"[a-z]{2,5}_[0-9A-Z]{16,}")  # an event id (evt_…) is one code: whole
+# Codes are kept whole: an event id (evt_…), a stored name or value (postpaid_permission_mode,
+# order.status_changed).
+IDENTIFIER = re.compile(r"[a-z]{2,5}_[0-9A-Z]{16,}|[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
 
 
 def breakable(text):
@@ -71,7 +73,7 @@ def breakable(text):
         return ""
     pieces = []
     for word in re.split(r"(\s+)", str(text)):
-        if len(word) > LONG_WORD and not IDENTIFIER.fullmatch(word):
+        if len(word) > LONG_WORD and not IDENTIFIER.fullmatch(word.rstrip(",;:.")):
             pieces.append("<wbr>".join(escape(part) for part in WORD_JOINT.split(word)))
         else:
             pieces.append(escape(word))
