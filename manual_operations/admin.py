@@ -313,7 +313,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         extra = {"target_hours": settings.MANUAL_OPERATION_TARGET_HOURS, **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
-    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide):
+    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide, danger=False):
         """The confirmation page of one decision (R18): GET shows it, POST (CSRF) decides."""
         operation = get_object_or_404(self.get_queryset(request), pk=operation_id)
         change_url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
@@ -338,16 +338,19 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             title=title,
             form=form,
             submit_label=submit_label,
+            submit_class="postpay-danger" if danger else "default",
             obj=operation,
             object_url=change_url,
             cancel_url=change_url,
-            intro=f"{operation.get_operation_display()} — {operation.account} — "
-            + (
-                f"order #{operation.order_id} ({operation.order.plan.name}, {operation.order.price})."
-                if operation.order_id is not None
-                else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
-            ),
+            intro=f"{operation.get_operation_display()} — {operation.account} — " + self._held(operation),
         )
+
+    @staticmethod
+    def _held(operation):
+        if operation.order_id is None:  # R36: no order is held
+            return f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
+        order = operation.order
+        return f"order #{order.pk} ({order.plan.name}, {presenters.format_money(order.price)})."
 
     def approve_view(self, request, operation_id):
         """R15: approve after a confirmation; the held order provisions after commit."""
@@ -369,6 +372,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             title=f"Decline operation #{operation_id}?",
             submit_label="Decline",
             decide=manual_operation_decline,
+            danger=True,
         )
 
     def report_view(self, request):
