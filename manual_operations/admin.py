@@ -297,6 +297,8 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             ("Operation", operation.get_operation_display()),
             ("Description", operation.description),
             ("Account", account),
+            ("Manager", user_html(request, operation.account.manager)),  # the account's linked manager
+            ("Account class", operation.account.account_class.name if operation.account.account_class_id else "—"),
             ("Order", order_html),
             ("Status", operation.get_status_display()),
             ("Created at", presenters.format_time(operation.created_at)),

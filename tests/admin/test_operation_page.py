@@ -74,16 +74,17 @@ def test_r17_an_approved_operation_keeps_approved_by_manager(
 def test_the_deciding_manager_links_to_a_page_only_for_who_may_open_it(
     admin_client_for, manager_max, superuser, manual_mode, held_operation_for
 ):
-    op = held_operation_for("Linked Co")
+    op = held_operation_for("Linked Co", manager="max")  # max is also the account's linked manager
     manual_operation_decline(actor=manager_max, operation_id=op.pk, reason="other")
     user_page = reverse("admin:accounts_user_change", args=[manager_max.pk])
 
     as_manager = admin_client_for(manager_max).get(detail(op))
-    assert facts(as_manager)["Decided by"] == "max" and user_page not in as_manager.content.decode()
-    assert admin_client_for(manager_max).get(user_page).status_code == 403  # what the link would have led to
+    assert (facts(as_manager)["Decided by"], facts(as_manager)["Manager"]) == ("max", "max")
+    assert user_page not in as_manager.content.decode()
+    assert admin_client_for(manager_max).get(user_page).status_code == 403  # what a link would have led to
 
     as_root = admin_client_for(superuser).get(detail(op))
-    assert str(facts(as_root)["Decided by"]) == f'<a href="{user_page}">max</a>'
+    assert str(facts(as_root)["Decided by"]) == str(facts(as_root)["Manager"]) == f'<a href="{user_page}">max</a>'
 
 
 def test_r29_history_shows_the_audit_entries_of_the_operation_its_order_and_its_account_decision(
