@@ -29,16 +29,19 @@ from manual_operations.services import manual_operation_approve_in_advance, manu
 from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_import import SessionUploadImportMixin
 from postpay_portal.admin_site import (
+    AccountFilter,
+    BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
     bulk_confirmation,
     bulk_outcome,
+    link_if_viewable,
     report_domain_error,
     request_is_manual,
     service_form_page,
 )
 from postpay_portal.errors import DomainError
-from subscriptions.models import Order, OrderStatus, failed_by_decline_q
+from subscriptions.models import Order, OrderStatus, Subscription, failed_by_decline_q
 from subscriptions.selectors import accounts_to_approve_before_manual
 
 from .exports import AccountExportResource
@@ -47,6 +50,8 @@ from .models import Account, AccountClass, PostpayPermission, User
 from .services import account_create, account_update, account_user_create
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+VIEW_USER = "accounts.view_user"
+RECENT = 5  # logins, orders and subscriptions listed on an account's page; "all" links list the rest
 
 
 @admin.register(User)
@@ -64,6 +69,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("Customer", {"fields": ("account",)}),)
     readonly_fields = ("account", "last_login", "date_joined")
     list_display = ("username", "email", "account", "is_staff", "is_active")
+    list_filter = (*BaseUserAdmin.list_filter, AccountFilter)
     list_select_related = ("account",)
     show_full_result_count = False
 
@@ -107,7 +113,7 @@ class AccountCreateForm(forms.Form):
     preapproved = forms.BooleanField(
         required=False,
         label="Create pre-approved",
-        help_text="The account may order postpaid plans without a manager's review (R7).",
+        help_text="The account may order postpaid plans without a manager's review.",
     )
 
     def service_kwargs(self):
@@ -127,24 +133,23 @@ class CustomerLoginForm(forms.Form):
     email = forms.EmailField(required=False, max_length=254)
 
 
-class CustomerLoginInline(admin.TabularInline):
-    """The account's customer logins; new ones are added through ``account_user_create``."""
+class AccountSelection(BulkTable):
+    """R36b: what the approve-in-advance confirmation lists. No permission status: the page
+    is reachable in mode Automatically too (R26)."""
 
-    model = User
-    fk_name = "account"
-    fields = ("username", "email", "is_active", "last_login", "date_joined")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name = "customer login"
-    verbose_name_plural = "customer logins"
+    columns = ("Account", "Account class", "Linked manager", "Amount")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def rows(self, ids):
+        accounts = Account.objects.select_related("account_class", "manager").in_bulk(ids)
+        return [
+            (
+                account.name,
+                account.account_class.name if account.account_class_id else "—",
+                account.manager.get_username() if account.manager_id else "—",
+                "no order",
+            )
+            for account in (accounts[pk] for pk in ids if pk in accounts)
+        ]
 
 
 class PostpayPermissionFilter(admin.SimpleListFilter):
@@ -191,8 +196,8 @@ class AccountAdmin(
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
     show_full_result_count = False  # 100,000 accounts: no count(*) of the whole table per page
     list_per_page = 50
-    inlines = [CustomerLoginInline]
     actions = ["approve_in_advance_selected"]
+    change_form_template = "admin/accounts/account/change_form.html"
     # R36c: CSV import, every row through account_create (accounts/imports.py); it needs the
     # add permission (IMPORT_EXPORT_IMPORT_PERMISSION_CODE), as "Add account" does.
     resource_classes = [AccountImportResource]
@@ -214,30 +219,90 @@ class AccountAdmin(
         return self.BASE_FILTERS
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "email", "account_class", "manager", "created_at"]
+        """The account's own fields; its logins, orders, subscriptions and audit log follow
+        in cards (``change_view``)."""
+        manager = "manager" if request.user.has_perm(VIEW_USER) else "manager_username"
+        fields = ["name", "email", "account_class", manager, "created_at"]
         if request_is_manual(request):
             fields += ["postpay_permission", "linked_manual_operation", "why_held"]
         if obj is not None and obj.postpay_permission == PostpayPermission.NONE and can_decide(request.user):
             fields.append("approve_in_advance_button")
-        return fields + ["add_customer_login", "audit_trail"]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         """The permission is read-only always (R6, R7); class and manager are set at creation
         (``account_update`` changes name and e-mail only)."""
-        readonly = [
-            "account_class",
-            "manager",
-            "created_at",
-            "approve_in_advance_button",
-            "add_customer_login",
-            "audit_trail",
-        ]
+        readonly = ["account_class", "manager", "manager_username", "created_at", "approve_in_advance_button"]
         if request_is_manual(request):
             readonly += ["postpay_permission", "linked_manual_operation", "why_held"]
         return readonly
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        account = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if account is not None:
+            extra.update(self._related(request, account))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _related(self, request, account):
+        """The account's customer logins, orders and subscriptions, the most recent few of
+        each, linked where the reader may open them, with an "all" link to each filtered list;
+        and its audit log (R29; field names, never labels: R26)."""
+        may = request.user.has_perm
+
+        def listing(perm, changelist):
+            return reverse(changelist) + f"?{AccountFilter.parameter_name}={account.pk}" if may(perm) else ""
+
+        logins = User.objects.filter(account=account).order_by("-date_joined", "-id")
+        orders = Order.objects.filter(account=account).select_related("plan").order_by("-created_at", "-id")
+        subscriptions = (
+            Subscription.objects.filter(account=account).select_related("plan").order_by("-started_at", "-id")
+        )
+        return {
+            "logins": [
+                (
+                    link_if_viewable(request, VIEW_USER, "admin:accounts_user_change", user.pk, user.get_username()),
+                    user,
+                )
+                for user in logins[:RECENT]
+            ],
+            "logins_count": logins.count(),
+            "logins_url": listing(VIEW_USER, "admin:accounts_user_changelist"),
+            "can_add_login": self.has_change_permission(request, account),
+            "orders": [
+                (
+                    link_if_viewable(
+                        request,
+                        "subscriptions.view_order",
+                        "admin:subscriptions_order_change",
+                        order.pk,
+                        f"#{order.pk}",
+                    ),
+                    order,
+                )
+                for order in orders[:RECENT]
+            ],
+            "orders_count": orders.count(),
+            "orders_url": listing("subscriptions.view_order", "admin:subscriptions_order_changelist"),
+            "subscriptions": [
+                (
+                    link_if_viewable(
+                        request,
+                        "subscriptions.view_subscription",
+                        "admin:subscriptions_subscription_change",
+                        subscription.pk,
+                        f"#{subscription.pk}",
+                    ),
+                    subscription,
+                )
+                for subscription in subscriptions[:RECENT]
+            ],
+            "subscriptions_count": subscriptions.count(),
+            "subscriptions_url": listing(
+                "subscriptions.view_subscription", "admin:subscriptions_subscription_changelist"
+            ),
+            "audit_trail": audit_trail_html(object_type=ObjectType.ACCOUNT, object_id=account.pk),
+        }
 
     def has_delete_permission(self, request, obj=None):
         return False  # accounts own orders and an audit trail
@@ -311,19 +376,10 @@ class AccountAdmin(
             url,
         )
 
-    @admin.display(description="Customer logins")
-    def add_customer_login(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        url = reverse("admin:accounts_account_add_login", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Add a customer login</a>', url)
-
-    @admin.display(description="Audit log")
-    def audit_trail(self, obj):
-        """R29 on the object's page; field names, never labels (R26)."""
-        if obj is None or obj.pk is None:
-            return "—"
-        return audit_trail_html(object_type=ObjectType.ACCOUNT, object_id=obj.pk)
+    @admin.display(description="Manager")
+    def manager_username(self, obj):
+        """The linked manager, as plain text for a reader who may not open logins."""
+        return obj.manager.get_username() if obj.manager_id else "—"
 
     # --- writes through the services ---------------------------------------------------------
 
@@ -435,16 +491,18 @@ class AccountAdmin(
         """R36b: each account decided on its own (a refused one changes nothing), written in
         bulk by the service; only accounts not reviewed change; the summary counts the
         approved and the skipped by reason."""
-        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        form, page = bulk_confirmation(
+        form, ids, page = bulk_confirmation(
             request,
             self,
-            ids,
+            queryset,
+            order_by=("pk",),
             form_class=ApproveForm,
-            title=f"Approve {len(ids)} account(s) in advance?",
+            title="Approve {n} account(s) in advance?",
             submit_label="Approve in advance",
             intro="Each account not reviewed yet is approved on its own; accounts under review, declined or "
-            "approved already are skipped and counted:",
+            "approved already are skipped and counted. No order is held: each gets a manual operation approved "
+            "by you.",
+            table=AccountSelection(),
         )
         if page is not None:
             return page

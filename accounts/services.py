@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from audit.models import ObjectType
+from audit.models import AuditLogEntry, ObjectType
 from audit.services import audit_record, audit_record_changes, audited_transition
 from audit.unit_of_work import UnitOfWork, unit_of_work
 from postpay_portal.errors import InvalidInput
@@ -204,7 +204,8 @@ def _unknown_class(name, shown=10):
 
 
 def account_user_create(*, actor, account_id: int, username: str, password: str, email: str = ""):
-    """A customer login of an account (R33: created only through this service)."""
+    """A customer login of an account (R33: created only through this service), audited on
+    the account (R29: field ``customer_login``, to the username)."""
     require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
     User = get_user_model()
     if not isinstance(username, str) or not username.strip():
@@ -212,7 +213,7 @@ def account_user_create(*, actor, account_id: int, username: str, password: str,
     if not isinstance(password, str) or not password:
         raise InvalidInput.on("password", "A password is required.")
     email = _clean_email(email)
-    with transaction.atomic():
+    with transaction.atomic(), unit_of_work() as uow:
         account = locked_account(account_id)
         user = User(username=username.strip(), email=email, account=account)
         try:
@@ -229,7 +230,23 @@ def account_user_create(*, actor, account_id: int, username: str, password: str,
                 user.save()
         except IntegrityError:
             raise InvalidInput.on("username", "A user with that username already exists.")
+        audit_record(
+            uow=uow,
+            object_type=ObjectType.ACCOUNT,
+            object_id=account.pk,
+            field="customer_login",
+            old=None,
+            new=_audited_text(user.get_username()),
+            actor=actor,
+            reason="customer login added",
+        )
     return user
+
+
+def _audited_text(text):
+    """A value as the audit log's column holds it (a username may be longer)."""
+    limit = AuditLogEntry._meta.get_field("to_value").max_length
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 # Transitions made inside other services' units of work (the caller holds the lock).

@@ -35,6 +35,29 @@ class AuditLogExportResource(ListExportResource):
     actor_label = Field(attribute="actor_label")
     reason = Field(attribute="reason")
 
+    # The list's columns (audit/admin.py): the object as a label, values and decline reasons
+    # as the portal names them.
+    object_label = Field()
+    from_label = Field()
+    to_label = Field()
+    reason_label = Field()
+
+    def dehydrate_object_label(self, entry):
+        from .admin import object_label
+
+        return object_label(entry)
+
+    def dehydrate_from_label(self, entry):
+        return value_label(entry, entry.from_value)
+
+    def dehydrate_to_label(self, entry):
+        return value_label(entry, entry.to_value)
+
+    def dehydrate_reason_label(self, entry):
+        from .admin import reason_text
+
+        return reason_text(entry)
+
     def dehydrate_from_value(self, entry):
         return value_label(entry, entry.from_value)
 

@@ -43,7 +43,12 @@ class AuditLogEntry(models.Model):
         ordering = ["-at", "-id"]
         # R29: an object's trail, newest first, read in its order from the index whatever the
         # size of the log (issue 11 item 7).
-        indexes = [models.Index(fields=["object_type", "object_id", "at", "id"], name="audit_object_trail")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at", "id"], name="audit_object_trail"),
+            # The home page's "Your recent decisions": one login's latest entries, read in
+            # their order whatever the size of the log.
+            models.Index(fields=["actor", "at", "id"], name="audit_actor_recent"),
+        ]
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log"
 

@@ -8,6 +8,7 @@ creation or the rotation (never stored in a message or the session), and never a
 """
 
 import json
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,20 +22,22 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from postpay_portal.admin_home import failing_endpoint_ids
 from postpay_portal.admin_site import apply_each, bulk_summary, form_errors_from, form_page, service_form_page
 from postpay_portal.errors import DomainError
 
-from .models import ALL_EVENTS, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
+from .models import ALL_EVENTS, SUBSCRIBABLE_TYPES, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
 from .services import (
     webhook_delivery_redeliver,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_replay,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
 
-EVENT_CHOICES = [(ALL_EVENTS, "All events (*)"), *EventType.choices]
+EVENT_CHOICES = [(ALL_EVENTS, "All events"), *((value, EventType(value).label) for value in SUBSCRIBABLE_TYPES)]
 ENDPOINT_TEMPLATE = "admin/events/webhookendpoint/endpoint.html"
 SECRET_TEMPLATE = "admin/events/webhookendpoint/secret.html"
 
@@ -45,7 +48,13 @@ OBJECT_PAGES = {
     "account": "admin:accounts_account_change",
     "subscription": "admin:subscriptions_subscription_change",
     "postpay_settings": "admin:settings_app_postpaysettings_change",
+    "webhook_endpoint": "admin:events_webhookendpoint_change",  # a test event's endpoint
 }
+
+
+def event_label(event_type):
+    """An event type as people read it ("Order status changed"); unknown ones as stored."""
+    return dict(EventType.choices).get(event_type, event_type)
 
 
 def object_link(event):
@@ -57,6 +66,14 @@ def object_link(event):
     return format_html('<a href="{}">{}</a>', url, label)
 
 
+class EventPicker(forms.CheckboxSelectMultiple):
+    """The event types as boxes, "All events" first; a small script keeps them consistent
+    (ticking a type unticks "All events", ticking "All events" unticks the types)."""
+
+    class Media:
+        js = ["admin/postpay-event-picker.js"]
+
+
 class EndpointForm(forms.Form):
     url = forms.CharField(
         label="URL",
@@ -65,9 +82,21 @@ class EndpointForm(forms.Form):
         help_text="http:// or https://. Each delivery is a POST of the event as JSON.",
     )
     events = forms.MultipleChoiceField(
-        choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple, help_text="The event types this endpoint receives."
+        choices=EVENT_CHOICES,
+        widget=EventPicker,
+        help_text='Tick the types this endpoint receives, or "All events" (also types added later).',
     )
     description = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 80}))
+
+    def clean_events(self):
+        """ "All events" and some types ticked together: the one the operator just ticked wins
+        — the types, when the endpoint received all events before; else all events."""
+        events = self.cleaned_data["events"]
+        types = [event for event in events if event != ALL_EVENTS]
+        if ALL_EVENTS not in events or not types:
+            return events
+        had_all = ALL_EVENTS in (self.initial.get("events") or [])
+        return types if had_all else [ALL_EVENTS]
 
 
 class EndpointChangeForm(EndpointForm):
@@ -82,16 +111,32 @@ class ReplayForm(forms.Form):
     )
 
 
+class FailingFilter(admin.SimpleListFilter):
+    """The endpoints whose recent deliveries fail (the home page's "Failing webhook
+    endpoints" opens this)."""
+
+    title = "deliveries"
+    parameter_name = "failing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "A delivery failed in the last 24 h")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=failing_endpoint_ids())
+        return queryset
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("id", "url", "subscribed", "active", "description", "created_at", "deliveries_link")
     list_display_links = ("id", "url")
-    list_filter = ("active",)
+    list_filter = ("active", FailingFilter)
     search_fields = ("url", "description")
 
     @admin.display(description="Events")
     def subscribed(self, obj):
-        return ", ".join(obj.events)
+        return "All events" if ALL_EVENTS in obj.events else ", ".join(event_label(e) for e in obj.events)
 
     @admin.display(description="Deliveries")
     def deliveries_link(self, obj):
@@ -108,6 +153,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 name="events_webhookendpoint_rotate_secret",
             ),
             path("<id:endpoint_id>/replay/", view(self.replay_view), name="events_webhookendpoint_replay"),
+            path("<id:endpoint_id>/ping/", view(self.ping_view), name="events_webhookendpoint_ping"),
             *super().get_urls(),
         ]
 
@@ -129,7 +175,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = EndpointForm(request.POST or None, initial={"events": [ALL_EVENTS]})
+        form = EndpointForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 endpoint = webhook_endpoint_create(actor=request.user, **form.cleaned_data)
@@ -249,6 +295,31 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             "webhook-id.",
         )
 
+    def ping_view(self, request, endpoint_id):
+        """ "Send a test event": a ``ping`` to this endpoint only, signed and sent as any
+        delivery; then its deliveries, the new one first."""
+        endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+        return service_form_page(
+            request,
+            self,
+            forms.Form(request.POST or None),
+            lambda data: webhook_endpoint_ping(actor=request.user, endpoint_id=endpoint.pk),
+            lambda delivery: (
+                f"Test event {delivery.event_id} queued for endpoint #{endpoint.pk}: its delivery is listed first.",
+                deliveries_url(endpoint.pk),
+            ),
+            title=f"Send a test event to endpoint #{endpoint.pk}?",
+            obj=endpoint,
+            object_url=change_url,
+            cancel_url=change_url,
+            submit_label="Send test event",
+            intro=f'A "ping" event, {{"endpoint": {endpoint.pk}}}, signed with the endpoint\'s secret and sent to '
+            f"{endpoint.url} like any delivery (with retries). No other endpoint receives it.",
+        )
+
     # --- deletion through the service --------------------------------------------------------
 
     def get_deleted_objects(self, objs, request):
@@ -288,19 +359,9 @@ class EventTypeFilter(admin.SimpleListFilter):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Read-only; "Redeliver" (one, or selected ones) is the only write."""
 
-    list_display = (
-        "id",
-        "endpoint",
-        "event_link",
-        "event_type",
-        "status",
-        "attempts",
-        "response_status",
-        "error_short",
-        "next_attempt_at",
-        "created_at",
-        "delivered_at",
-    )
+    # Fits 1280 px: the event's type under its id, when it was delivered or is due under the
+    # status, the answer and the error in one column.
+    list_display = ("id", "endpoint_short", "event_and_type", "status_and_when", "attempts", "outcome", "created_at")
     list_filter = ("status", EventTypeFilter, ("endpoint", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("endpoint",)
     search_fields = ("event__id",)
@@ -346,6 +407,43 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="Error")
     def error_short(self, obj):
         return (obj.error[:80] + "…") if len(obj.error) > 80 else (obj.error or "—")
+
+    @admin.display(description="Endpoint", ordering="endpoint_id")
+    def endpoint_short(self, obj):
+        """The endpoint by its number and host, the whole URL on hover."""
+        host = urlsplit(obj.endpoint.url).netloc or obj.endpoint.url
+        return format_html(
+            '<a href="{}" title="{}">#{}</a> {}',
+            reverse("admin:events_webhookendpoint_change", args=[obj.endpoint_id]),
+            obj.endpoint.url,
+            obj.endpoint_id,
+            host,
+        )
+
+    @admin.display(description="Event", ordering="event_id")
+    def event_and_type(self, obj):
+        return format_html(
+            '{}<span class="postpay-second-line">{}</span>', self.event_link(obj), event_label(obj.event.type)
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def status_and_when(self, obj):
+        if obj.delivered_at:
+            when = f"delivered {timezone.localtime(obj.delivered_at):%Y-%m-%d %H:%M}"
+        elif obj.next_attempt_at and obj.status == DeliveryStatus.PENDING:
+            when = f"next attempt {timezone.localtime(obj.next_attempt_at):%Y-%m-%d %H:%M}"
+        else:
+            return obj.get_status_display()
+        return format_html('{}<span class="postpay-second-line">{}</span>', obj.get_status_display(), when)
+
+    @admin.display(description="Answer")
+    def outcome(self, obj):
+        """The receiver's HTTP status, or why there was none."""
+        if obj.response_status and not obj.error:
+            return f"HTTP {obj.response_status}"
+        if obj.response_status:
+            return f"HTTP {obj.response_status}: {self.error_short(obj)}"
+        return self.error_short(obj)
 
     def has_add_permission(self, request):
         return False

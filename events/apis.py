@@ -20,7 +20,7 @@ from postpay_portal.api.pagination import ApiPagination
 from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
-from .models import ALL_EVENTS, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
+from .models import ALL_EVENTS, SUBSCRIBABLE_TYPES, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
 from .selectors import delivery_get, delivery_list, endpoint_get, endpoint_list, event_list
 from .services import (
     webhook_delivery_redeliver,
@@ -32,7 +32,7 @@ from .services import (
 )
 
 EVENT_ID_MAX_LENGTH = 64
-SUBSCRIBABLE = [ALL_EVENTS, *EventType.values]
+SUBSCRIBABLE = [ALL_EVENTS, *SUBSCRIBABLE_TYPES]
 
 
 # --- events -----------------------------------------------------------------------------
@@ -44,7 +44,7 @@ class EventOutput(serializers.Serializer):
     id = serializers.CharField()
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
-    data = serializers.DictField(help_text="The changed object as staff see it, as of the change; see CONTRACT §4.")
+    data = serializers.DictField(help_text="The changed object as staff see it, as of the change.")
 
 
 class EventFilter(django_filters.FilterSet):

@@ -33,6 +33,13 @@ class EventType(models.TextChoices):
     SUBSCRIPTION_CREATED = "subscription.created", "Subscription created"
     SUBSCRIPTION_UPDATED = "subscription.updated", "Subscription updated"
     POSTPAY_SETTINGS_CHANGED = "postpay_settings.changed", "Postpay settings changed"
+    # A test event an operator sends to one endpoint ("Send a test event"): no change
+    # happened, so nothing subscribes to it and the events list shows it only when asked.
+    PING = "ping", "Test event (ping)"
+
+
+# The event types an endpoint subscribes to: every business event, not the test event.
+SUBSCRIBABLE_TYPES = [value for value in EventType.values if value != EventType.PING]
 
 
 class Event(models.Model):

@@ -3,12 +3,13 @@ from django.db.models import F
 from postpay_portal.errors import InvalidInput, NotFound
 
 from .ids import looks_like_event_id
-from .models import Event, WebhookDelivery, WebhookEndpoint
+from .models import Event, EventType, WebhookDelivery, WebhookEndpoint
 
 
 def event_list(*, type=None, after=None):
-    """Oldest first. ``after``: only the events after that one; an unknown id is
-    ``invalid`` on ``after`` (a cursor that matches nothing must not read as "no news")."""
+    """Oldest first, business events only unless ``type`` asks for test events (``ping``).
+    ``after``: only the events after that one; an unknown id is ``invalid`` on ``after`` (a
+    cursor that matches nothing must not read as "no news")."""
     qs = Event.objects.order_by("id")
     if after is not None:
         if not looks_like_event_id(after) or not Event.objects.filter(pk=after).exists():
@@ -16,6 +17,8 @@ def event_list(*, type=None, after=None):
         qs = qs.filter(pk__gt=after)
     if type:
         qs = qs.filter(type=type)
+    else:
+        qs = qs.exclude(type=EventType.PING)  # test events are listed only when asked (``?type=ping``)
     return qs
 
 

@@ -13,17 +13,19 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from audit.admin import audit_trail_html
+from audit.admin import audit_trail_html, viewable_object_types
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
 from postpay_portal.admin_site import (
+    BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
     bulk_confirmation,
-    bulk_outcome,
     bulk_summary,
     form_page,
+    link_if_viewable,
     request_is_manual,
+    user_html,
 )
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
@@ -36,7 +38,7 @@ from .forms import ApproveForm, DeclineForm
 from .groups import can_decide
 from .models import ManualOperation, OperationStatus
 from .reports import queue_report
-from .selectors import exposure_for
+from .selectors import exposure_for, operation_history
 from .services import (
     manual_operation_approve,
     manual_operation_approve_many,
@@ -106,6 +108,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
     list_display_links = ("id", "description")
     list_filter = (
         StatusFilter,
+        ("operation", admin.ChoicesFieldListFilter),
         ("account__manager", ManagerFilter),
         ("account__account_class", AccountClassFilter),
         ("created_at", admin.DateFieldListFilter),
@@ -220,25 +223,100 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        """R17: what a manager needs first — the operation, its account and order, why it is
+        held, the exposure card, its history — and the decision last."""
         operation = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if operation is not None:
             extra.update(
+                title=f"Operation #{operation.pk}",
+                subtitle=f"{operation.get_operation_display()} — {operation.account}",
+                facts=self._facts(request, operation),
                 why_held=presenters.why_held(operation, postpay_settings_get()),
                 why_title=presenters.why_title(operation),
                 exposure=exposure_for(operation),
-                audit_trail=audit_trail_html(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk),
+                history=self._history_html(request, operation),
                 can_decide=can_decide(request.user) and operation.is_open,
                 mode_is_manual=request_is_manual(request),
                 past_target=presenters.is_past_target(operation),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The operation's history is its audit trail, with its order's and the account
+        entries it caused (R29); the admin's own change log holds nothing here (nothing is
+        edited)."""
+        operation = self.get_object(request, object_id)
+        if operation is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, operation):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"History of operation #{operation.pk}",
+            "object": operation,
+            "object_url": reverse("admin:manual_operations_manualoperation_change", args=[operation.pk]),
+            "history": self._history_html(request, operation),
+        }
+        return TemplateResponse(request, "admin/manual_operations/manualoperation/history.html", context)
+
+    @staticmethod
+    def _history_html(request, operation):
+        entries = operation_history(operation)
+        for entry in entries:
+            if entry.object_type == ObjectType.ACCOUNT:
+                entry.account_name = operation.account.name
+        return audit_trail_html(entries=entries, viewable=viewable_object_types(request.user))
+
+    @staticmethod
+    def _facts(request, operation):
+        """R17's detail: account, order, "Approved by manager" (or "Decided by" for a
+        decline), decision time, reason — labels, not stored codes; one date format."""
+        account = link_if_viewable(
+            request, "accounts.view_account", "admin:accounts_account_change", operation.account_id, operation.account
+        )
+        order = operation.order
+        if order is None:  # R36: no order is held
+            order_html = f"none: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}"
+        else:
+            order_html = format_html(
+                "{} — {}, {}, {}",
+                link_if_viewable(
+                    request,
+                    "subscriptions.view_order",
+                    "admin:subscriptions_order_change",
+                    order.pk,
+                    f"Order #{order.pk}",
+                ),
+                order.plan.name,
+                format_price(order.price),
+                order.get_status_display(),
+            )
+        decided_label = "Decided by" if operation.status == OperationStatus.DECLINED else "Approved by manager"
+        facts = [
+            ("Operation", operation.get_operation_display()),
+            ("Description", operation.description),
+            ("Account", account),
+            ("Manager", user_html(request, operation.account.manager)),  # the account's linked manager
+            ("Account class", operation.account.account_class.name if operation.account.account_class_id else "—"),
+            ("Order", order_html),
+            ("Status", operation.get_status_display()),
+            ("Created at", presenters.format_time(operation.created_at)),
+            ("Waiting" if operation.is_open else "Waited", presenters.format_age(presenters.age_of(operation))),
+            (decided_label, user_html(request, operation.decided_by)),
+            ("Decided at", presenters.format_time(operation.decided_at)),
+        ]
+        if operation.status == OperationStatus.DECLINED:
+            facts.append(("Reason", operation.get_reason_display() or "—"))
+        facts.append(("Note", operation.note or "—"))
+        return facts
+
     def changelist_view(self, request, extra_context=None):
         extra = {"target_hours": settings.MANUAL_OPERATION_TARGET_HOURS, **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
-    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide):
+    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide, danger=False):
         """The confirmation page of one decision (R18): GET shows it, POST (CSRF) decides."""
         operation = get_object_or_404(self.get_queryset(request), pk=operation_id)
         change_url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
@@ -246,14 +324,14 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             messages.error(request, "Only a manager may decide manual operations.")
             return redirect(change_url)
         if not operation.is_open:
-            messages.error(request, OperationAlreadyDecided(operation).detail)  # R14: who and when
+            messages.error(request, refusal_text(OperationAlreadyDecided(operation)))  # R14: who and when
             return redirect(change_url)
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 decided = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
             except DomainError as error:
-                messages.error(request, error.detail)
+                messages.error(request, refusal_text(error))
             else:
                 messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
             return redirect(change_url)
@@ -263,16 +341,19 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             title=title,
             form=form,
             submit_label=submit_label,
+            submit_class="postpay-danger" if danger else "default",
             obj=operation,
             object_url=change_url,
             cancel_url=change_url,
-            intro=f"{operation.get_operation_display()} — {operation.account} — "
-            + (
-                f"order #{operation.order_id} ({operation.order.plan.name}, {format_price(operation.order.price)})."
-                if operation.order_id is not None
-                else f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
-            ),
+            intro=f"{operation.get_operation_display()} — {operation.account} — " + self._held(operation),
         )
+
+    @staticmethod
+    def _held(operation):
+        if operation.order_id is None:  # R36: no order is held
+            return f"no order: {operation.get_origin_display().lower()} by {operation.requested_by or 'system'}."
+        order = operation.order
+        return f"order #{order.pk} ({order.plan.name}, {format_price(order.price)})."
 
     def approve_view(self, request, operation_id):
         """R15: approve after a confirmation; the held order provisions after commit."""
@@ -294,6 +375,7 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             title=f"Decline operation #{operation_id}?",
             submit_label="Decline",
             decide=manual_operation_decline,
+            danger=True,
         )
 
     def report_view(self, request):
@@ -310,21 +392,26 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
 
     # --- bulk actions (R18) ------------------------------------------------------------------
 
-    def _bulk(self, request, queryset, *, form_class, verb, decide):
-        """Confirmation page first; then R14 per operation, and a summary of decided/skipped."""
-        ids = list(queryset.order_by("created_at", "id").values_list("pk", flat=True))
-        form, page = bulk_confirmation(
+    def _bulk(self, request, queryset, *, form_class, verb, decide, danger=False):
+        """Confirmation page first, deciding exactly the operations it listed; then R14 per
+        operation, and a summary of the decided and of the skipped, each with why (who
+        decided it, when)."""
+        form, ids, page = bulk_confirmation(
             request,
             self,
-            ids,
+            queryset,
+            order_by=("created_at", "id"),
             form_class=form_class,
-            title=f"{verb.capitalize()} {len(ids)} operation(s)?",
+            title=f"{verb.capitalize()} {{n}} operation(s)?",
             submit_label=verb.capitalize(),
-            intro="Each operation is decided on its own; those already decided are skipped and listed:",
+            intro="Each operation is decided on its own; those already decided are skipped and listed.",
+            table=OperationSelection(),
+            danger=danger,
         )
         if page is not None:
             return page
-        decided, skipped = bulk_outcome(*decide(actor=request.user, operation_ids=ids, **form.cleaned_data))
+        done, refused = decide(actor=request.user, operation_ids=ids, **form.cleaned_data)
+        decided, skipped = [op.pk for op in done], [(pk, refusal_text(error)) for pk, error in refused]
         bulk_summary(request, decided, skipped, done_text=verb.capitalize() + "d {n} operation(s)", noun="operation(s)")
         return None
 
@@ -346,4 +433,25 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             form_class=DeclineForm,
             verb="decline",
             decide=manual_operation_decline_many,
+            danger=True,
         )
+
+
+def refusal_text(error):
+    """A refusal as the portal words it: "already declined by mia at 2026-05-04 10:12" in the
+    portal's one date format (R14: who and when)."""
+    if isinstance(error, OperationAlreadyDecided) and error.decided_at is not None:
+        return f"{error.detail.split(' at ')[0]} at {presenters.format_time(error.decided_at)}."
+    return error.detail
+
+
+class OperationSelection(BulkTable):
+    """R18: what a bulk decision's confirmation lists — the account and the amount at stake."""
+
+    columns = ("Operation", "Account", "Held order", "Amount", "Status")
+
+    def rows(self, ids):
+        operations = ManualOperation.objects.select_related("account", "order", "order__plan", "decided_by").in_bulk(
+            ids
+        )
+        return [presenters.selection_row(operations[pk]) for pk in ids if pk in operations]

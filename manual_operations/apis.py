@@ -36,7 +36,7 @@ class ManualOperationOutput(serializers.Serializer):
     order = serializers.IntegerField(
         source="order_id",
         allow_null=True,
-        help_text="The held order; null for a review asked or approved in advance (R36).",
+        help_text="The held order; null for a review asked or approved in advance.",
     )
     manager = UsernameField(source="account.manager")
     status = serializers.ChoiceField(choices=OperationStatus.choices)

@@ -50,6 +50,11 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
+def format_time(moment) -> str:
+    """The operator portal's one date format, ``2026-05-04 10:12``; "—" for none."""
+    return _when(moment) if moment is not None else "—"
+
+
 CONDITION_TEXT = {
     GateCondition.MODE_MANUAL: "the postpay mode was Manually",
     GateCondition.PLAN_POSTPAID: "the plan is postpaid",
@@ -141,3 +146,30 @@ def _why_in_advance(operation, settings_row) -> list[str]:
         _now(operation, settings_row),
     ]
     return lines + _decision_lines(operation, settings_row)
+
+
+def decision_text(operation) -> str:
+    """ "Approval required", or "Declined by mia at 2026-05-04 10:12"."""
+    if operation.is_open:
+        return operation.get_status_display()
+    return f"{operation.get_status_display()} by {_who(operation.decided_by)} at {_when(operation.decided_at)}"
+
+
+def selection_row(operation) -> tuple:
+    """R18: one operation on a bulk decision's confirmation page."""
+    order = operation.order
+    if order is None:  # R36: nothing is held
+        return (
+            f"#{operation.pk}",
+            operation.account.name,
+            f"no order ({operation.get_origin_display().lower()})",
+            "no order",
+            decision_text(operation),
+        )
+    return (
+        f"#{operation.pk}",
+        operation.account.name,
+        f"#{order.pk} {order.plan.name}",
+        format_price(order.price),
+        decision_text(operation),
+    )

@@ -1,9 +1,11 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils import timezone
 
+from audit.models import AuditLogEntry, ObjectType
 from subscriptions.models import BillingModel, Order, Period, Subscription
 
 from .models import ManualOperation
@@ -36,6 +38,10 @@ class Exposure:
     held_order_price: Decimal | None
     earlier_orders: list
 
+    @property
+    def account_age(self) -> timedelta:
+        return timezone.now() - self.account_created_at
+
 
 def exposure_for(operation: ManualOperation) -> Exposure:
     account = operation.account
@@ -55,3 +61,29 @@ def exposure_for(operation: ManualOperation) -> Exposure:
         held_order_price=operation.order.price if operation.order_id is not None else None,  # R36: none held
         earlier_orders=list(earlier[:20]),
     )
+
+
+# An account's entry of a review asked in advance is written in the transaction that opened
+# the operation: within this much of its creation.
+SAME_TRANSACTION = timedelta(minutes=1)
+
+
+def operation_history(operation: ManualOperation, limit: int = 200):
+    """R29: what happened to an operation — its own entries, its held order's, and the
+    entries of its account that it caused (the first gated order or the review asked in
+    advance that opened it, its decision) — newest first, in one query."""
+    caused = Q(reason__startswith=f"manual operation #{operation.pk} ")
+    if operation.order_id is not None:
+        caused |= Q(reason=f"first gated order #{operation.order_id}")
+    else:
+        caused |= Q(
+            reason="postpaid ordering asked in advance",
+            at__gte=operation.created_at - SAME_TRANSACTION,
+            at__lte=operation.created_at + SAME_TRANSACTION,
+        )
+    entries = Q(object_type=ObjectType.MANUAL_OPERATION, object_id=operation.pk) | Q(
+        Q(object_type=ObjectType.ACCOUNT, object_id=operation.account_id) & caused
+    )
+    if operation.order_id is not None:
+        entries |= Q(object_type=ObjectType.ORDER, object_id=operation.order_id)
+    return list(AuditLogEntry.objects.filter(entries).select_related("actor").order_by("-at", "-id")[:limit])

@@ -1,14 +1,19 @@
 """Pieces the operator portal's admin modules share: the mode of the current request, the
 generic confirmation page, and how a domain error reaches the operator (STYLE §4)."""
 
+import re
+from html import unescape
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core import signing
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from postpay_portal.errors import DomainError
@@ -19,6 +24,20 @@ admin.site.site_title = "Postpay Portal"
 admin.site.index_title = "Operator portal"
 
 FORM_PAGE_TEMPLATE = "admin/postpay/form_page.html"
+
+
+def _with_home(index):
+    """The index with what waits and the reader's recent decisions (``admin_home``)."""
+
+    def home(request, extra_context=None):
+        from .admin_home import home_context
+
+        return index(request, extra_context={**home_context(request), **(extra_context or {})})
+
+    return home
+
+
+admin.site.index = _with_home(admin.site.index)
 
 
 class FastActionCheckboxMixin:
@@ -33,6 +52,92 @@ class FastActionCheckboxMixin:
             str(obj.pk),
             format_html(gettext("Select this object for an action - {}"), str(obj)),
         )
+
+
+# Where a long compound word may wrap and still read as its parts: after a joint character
+# (snake_case, a path, a query, an e-mail, a host) or before the capital of a CamelCase part.
+WORD_JOINT = re.compile(r"(?<=[_/?&=@.:,;-])(?=[^\s_/?&=@.:,;-])|(?<=[a-z0-9])(?=[A-Z][a-z])")
+LONG_WORD = 16  # shorter words (codes, dates, usernames, ordinary words) never wrap inside
+# Codes are kept whole: an event id (evt_…), a stored name or value (postpaid_permission_mode,
+# order.status_changed).
+IDENTIFIER = re.compile(r"[a-z]{2,5}_[0-9A-Z]{16,}|[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
+
+
+def breakable(text):
+    """``text``, escaped, with ``<wbr>`` at the joints of its long compound words
+    ("VandelayIndustries<wbr>International", "CLOUDFLEX_<wbr>ENTERPRISE", a URL after each
+    "/"): a list column wraps such a name between its parts rather than push the columns after
+    it out of sight, and never breaks a part or a shorter word inside (``overflow-wrap`` would
+    break "postpay_permission" letter by letter)."""
+    if text is None:
+        return ""
+    pieces = []
+    for word in re.split(r"(\s+)", str(text)):
+        if len(word) > LONG_WORD and not IDENTIFIER.fullmatch(word.rstrip(",;:.")):
+            pieces.append("<wbr>".join(escape(part) for part in WORD_JOINT.split(word)))
+        else:
+            pieces.append(escape(word))
+    return mark_safe("".join(pieces))
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_LONG = re.compile(rf"\S{{{LONG_WORD + 1},}}")
+
+
+def breakable_html(html):
+    """``breakable`` on the text of an HTML fragment (a list cell as the admin renders it),
+    never inside a tag, an attribute or a ``<code>``."""
+    html = str(html)
+    if not _LONG.search(html):
+        return mark_safe(html)
+    pieces = _TAG.split(html)
+    in_code = False
+    for index, piece in enumerate(pieces):
+        if index % 2:  # a tag; what a <code> holds is a code, kept whole
+            in_code = piece.startswith("<code") or (in_code and not piece.startswith("</code"))
+        elif not in_code and _LONG.search(piece):
+            pieces[index] = breakable(unescape(piece))
+    return mark_safe("".join(pieces))
+
+
+def link_if_viewable(request, perm, url_name, pk, text):
+    """``text`` linked to the object's page when the reader holds ``perm`` (its view
+    permission), else plain: a link that answers 403 helps nobody."""
+    if not request.user.has_perm(perm):
+        return text
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), text)
+
+
+def user_html(request, user):
+    """A login by its username, linked to its page for a reader who may view logins."""
+    if user is None:
+        return "—"
+    return link_if_viewable(request, "accounts.view_user", "admin:accounts_user_change", user.pk, user.get_username())
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """The objects of one account, as an account page's "all …" links open them
+    (``?account=<id>``). Offered only for the account in the URL: a choice among every
+    account would list them all."""
+
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        from accounts.models import Account
+
+        value = self.value()
+        if value and value.isdigit():
+            name = Account.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+            if name is not None:
+                return [(value, name)]
+        return []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(account_id=int(value)) if value.isdigit() else queryset.none()
 
 
 def request_is_manual(request):
@@ -79,34 +184,121 @@ def bulk_outcome(done, refused):
     return [obj.pk for obj in done], [(pk, error.detail) for pk, error in refused]
 
 
-def bulk_confirmation(request, model_admin, ids, *, form_class, title, submit_label, intro):
-    """The confirmation page of a bulk action (R18, R36b): ``(form, None)`` once confirmed with
-    a valid form, else ``(None, the page)``. "All N matching" is re-read from the filters in
-    the URL by the action, so the page carries one id (Django wants a selection), not
-    thousands of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
+SELECTION_FIELD = "signed_selection"
+# A confirmation page older than this is shown again rather than decided: what it listed may
+# no longer be what the manager would approve.
+SELECTION_MAX_AGE_SECONDS = 60 * 60
+SELECTION_SHOWN = 200  # rows listed on a confirmation page; the rest are counted
+
+
+class BulkTable:
+    """What a confirmation page lists for each object (R18): ``columns`` and ``rows(ids)``,
+    the cells of the objects with those ids in that order, read with a fixed number of queries."""
+
+    columns: tuple = ()
+
+    def rows(self, ids):
+        raise NotImplementedError
+
+
+def _selection_salt(request, model_admin):
+    """Per list, per action and per login: a signed selection cannot be replayed by another
+    manager, nor for another action or list."""
+    action = request.POST.get("action", "")
+    return f"postpay_portal.bulk_selection:{model_admin.opts.label_lower}:{action}:{request.user.pk}"
+
+
+def _current_selection(request, model_admin, queryset, order_by):
+    """The ids the action would decide now: every row matching the list's filters for "select
+    all N matching", else the ticked rows the operator may see, whatever the list's filters say
+    now (an operation decided meanwhile is still one the manager selected: it is listed, then
+    skipped with who decided it)."""
+    if request.POST.get("select_across", "0") == "1":
+        rows = queryset
+    else:
+        ticked = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        rows = model_admin.get_queryset(request).filter(pk__in=[pk for pk in ticked if str(pk).isdigit()])
+    return list(rows.order_by(*order_by).values_list("pk", flat=True))
+
+
+def bulk_confirmation(
+    request,
+    model_admin,
+    queryset,
+    *,
+    order_by,
+    form_class,
+    title,
+    submit_label,
+    intro,
+    table,
+    danger=False,
+):
+    """The confirmation page of a bulk action (R18, R36b): ``(form, ids, None)`` once
+    confirmed, else ``(None, None, the page)``.
+
+    The page decides exactly the objects it showed: their ids travel signed
+    (``django.core.signing``, salted per list, action and login) in one field, so "select all
+    N matching" needs no thousands of fields (DATA_UPLOAD_MAX_NUMBER_FIELDS) and is not read
+    again from the filters on confirmation. On confirmation, a selection that now holds an
+    object the page did not show (an operation opened meanwhile), a signature that does not
+    verify, or a page older than ``SELECTION_MAX_AGE_SECONDS`` decides nothing: the page is
+    shown again with the current selection. Objects the page showed that left the list (decided
+    in another tab) are still passed on, for the service to decide or refuse (R14: who, when).
+    ``title`` may hold ``{n}``, the number of objects.
+    """
+    current = _current_selection(request, model_admin, queryset, order_by)
+    salt = _selection_salt(request, model_admin)
+    problem = ""
     form = form_class(request.POST if "confirm" in request.POST else None)
-    if "confirm" in request.POST and form.is_valid():
-        return form, None
-    select_across = request.POST.get("select_across", "0")
+    if "confirm" in request.POST:
+        try:
+            signed = signing.loads(request.POST.get(SELECTION_FIELD, ""), salt=salt, max_age=SELECTION_MAX_AGE_SECONDS)
+        except signing.SignatureExpired:
+            problem = (
+                "This confirmation page is more than an hour old, so nothing was done: review the selection again."
+            )
+        except signing.BadSignature:
+            problem = (
+                "The selection on this confirmation page could not be verified, so nothing was done: review it again."
+            )
+        else:
+            shown = set(signed)
+            added = [pk for pk in current if pk not in shown]
+            if added:
+                problem = (
+                    "The selection changed since this page was shown, so nothing was done: "
+                    + ", ".join(f"#{pk}" for pk in added[:20])
+                    + ("…" if len(added) > 20 else "")
+                    + " matched the list meanwhile. Review the selection again."
+                )
+            elif form.is_valid():
+                return form, signed, None
     hidden = [
         ("action", request.POST.get("action", "")),
-        ("select_across", select_across),
+        ("select_across", request.POST.get("select_across", "0")),
         ("index", request.POST.get("index", "0")),
+        (SELECTION_FIELD, signing.dumps(current, salt=salt, compress=True)),
     ]
-    carried = ids[:1] if select_across == "1" else ids
+    # Django routes the confirmation back to the action only with a selection; "all N matching"
+    # carries one id for that, the ticked rows carry themselves.
+    carried = current[:1] if request.POST.get("select_across", "0") == "1" else current
     hidden += [(admin.helpers.ACTION_CHECKBOX_NAME, pk) for pk in carried]
-    listed = ", ".join(f"#{pk}" for pk in ids[:200]) + ("…" if len(ids) > 200 else "")
+    shown = current[:SELECTION_SHOWN]
     page = form_page(
         request,
         model_admin,
-        title=title,
+        title=title.format(n=len(current)),
         form=form,
         submit_label=submit_label,
+        submit_class="postpay-danger" if danger else "default",
         hidden=hidden,
+        error=problem,
         cancel_url=reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_changelist"),
-        intro=f"{intro} {listed}",
+        intro=intro,
+        table={"columns": table.columns, "rows": table.rows(shown), "more": len(current) - len(shown)},
     )
-    return None, page
+    return None, None, page
 
 
 def service_form_page(request, model_admin, form, perform, done, **page):
@@ -151,6 +343,9 @@ def form_page(
     hidden=(),
     submit_label="Confirm",
     submit_name="confirm",
+    submit_class="default",
+    error="",
+    table=None,
     obj=None,
     object_url="",
 ):
@@ -165,6 +360,9 @@ def form_page(
         "hidden": list(hidden),
         "submit_label": submit_label,
         "submit_name": submit_name,
+        "submit_class": submit_class,
+        "error": error,
+        "table": table,
         "cancel_url": cancel_url,
         "object": obj,
         "object_url": object_url,

@@ -323,6 +323,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- I18n / static --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Dates and times as "2026-05-04 10:12" wherever a template does not name a format.
+FORMAT_MODULE_PATH = ["postpay_portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -510,7 +512,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Postpay Portal API",
     "DESCRIPTION": (
-        "JSON API for integrators (CONTRACT §4). Authenticate with `POST /api/v1/auth/token/` and send "
+        "JSON API for integrators. Authenticate with `POST /api/v1/auth/token/` and send "
         '`Authorization: Token <token>`. Errors are `{"code", "detail", "fields"?}`.'
     ),
     "VERSION": "1.0.0",
@@ -531,10 +533,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every operation may answer 429 ``throttled`` (CONTRACT §4).
+    # Every operation may answer 429 ``throttled`` (CONTRACT §4); the API docs read without the
+    # rule references of the code's docstrings.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "postpay_portal.api.schema.declare_throttled",
+        "postpay_portal.api.schema.strip_rule_references",
     ],
 }
 

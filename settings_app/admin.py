@@ -24,7 +24,7 @@ from .services import postpay_settings_update
 
 MODE_SWITCH_WARNING = (
     "Switching the mode back and forth can restrict existing subscriptions: accounts keep their "
-    "permission status (R4), so an account that was declined or is under review is refused again "
+    "permission status, so an account that was declined or is under review is refused again "
     "as soon as the mode is Manually, including for renewals and plan switches of the "
     "subscriptions it already has. Held orders stay held until a manager decides."
 )

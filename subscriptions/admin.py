@@ -8,21 +8,44 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import label_for_field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
-from postpay_portal.admin_site import CappedCountMixin, FastActionCheckboxMixin, apply_each, service_form_page
+from postpay_portal.admin_site import (
+    AccountFilter,
+    CappedCountMixin,
+    FastActionCheckboxMixin,
+    apply_each,
+    service_form_page,
+)
 
 from .exports import OrderExportResource
-from .models import BillingModel, Order, Plan, ProvisioningAttempt, Subscription
+from .models import (
+    ORDER_FAILED_BY_DECLINE,
+    BillingModel,
+    Order,
+    OrderStatus,
+    Plan,
+    ProvisioningAttempt,
+    Subscription,
+    failed_by_decline_q,
+)
 from .money import currency, format_price
 from .services import order_pay, order_retry_provisioning, plan_create
+
+# Failure reasons that are codes, as the portal names them (R16; R41's credit review).
+FAILURE_LABELS = {
+    ORDER_FAILED_BY_DECLINE: "Permission declined",
+    "credit_review_declined": "Credit review declined",
+}
 
 
 class PlanCreateForm(forms.Form):
@@ -94,6 +117,24 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+class ProvisioningFailureFilter(admin.SimpleListFilter):
+    """R22: the failed provisionings an operator may retry, apart from those failed by a
+    decline (the home page's "Failed provisionings" opens the first)."""
+
+    title = "provisioning failure"
+    parameter_name = "failure"
+
+    def lookups(self, request, model_admin):
+        return [("retryable", "Failed, can be retried"), ("declined", "Failed by a decline")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "retryable":
+            return queryset.filter(status=OrderStatus.PROVISIONING_FAILED).exclude(failed_by_decline_q())
+        if self.value() == "declined":
+            return queryset.filter(failed_by_decline_q())
+        return queryset
+
+
 def _apply(request, queryset, service, verb):
     """Call the service per order; report done and skipped with the refusal's words."""
     ids = queryset.order_by("id").values_list("pk", flat=True)
@@ -109,7 +150,20 @@ def _apply(request, queryset, service, verb):
 @admin.register(Order)
 class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
     export_resource_class = OrderExportResource
+    # R20 at 1280 px: the placer and the approver in one cell, the failure reason under the
+    # status, the period under the plan; the CSV export keeps each in its own column
+    # (``get_export_columns``), and the attempts are on the order's page.
     list_display = (
+        "id",
+        "type",
+        "account",
+        "plan_and_period",
+        "price_with_currency",
+        "status_and_reason",
+        "placed_by",
+        "created_at",
+    )
+    EXPORT_COLUMNS = (
         "id",
         "type",
         "account",
@@ -123,7 +177,14 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "attempt_count",
         "created_at",
     )
-    list_filter = ("status", "type", "period", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        ProvisioningFailureFilter,
+        "type",
+        "period",
+        ("created_at", admin.DateFieldListFilter),
+        AccountFilter,
+    )
     list_select_related = ("account", "plan", "created_by", "approved_by")
     search_fields = ("=id", "account__name")
     show_facets = admin.ShowFacets.NEVER  # facet counts scan big tables
@@ -146,9 +207,24 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
         "enqueued_at",
         "audit_trail",
     )
-    readonly_fields = fields
+    readonly_fields = (*fields, "created_by_username", "approved_by_username")
     inlines = [AttemptInline]
     actions = ["retry_provisioning", "record_payment"]
+
+    def get_fields(self, request, obj=None):
+        """The placer and the approver (R20) link to their logins only for a reader who may
+        open them."""
+        if request.user.has_perm("accounts.view_user"):
+            return self.fields
+        return tuple(f"{name}_username" if name in ("created_by", "approved_by") else name for name in self.fields)
+
+    @admin.display(description="Created by")
+    def created_by_username(self, obj):
+        return obj.created_by.get_username() if obj.created_by_id else "—"
+
+    @admin.display(description="Approved by")
+    def approved_by_username(self, obj):
+        return obj.approved_by.get_username() if obj.approved_by_id else "—"
 
     def get_queryset(self, request):
         """The attempts of each listed order are counted by a subquery per row: a join and
@@ -171,9 +247,43 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
     def price_with_currency(self, obj):
         return format_price(obj.price)
 
+    def get_export_columns(self, request, resource):
+        """Each value in its own column, as the file's readers expect (CONTRACT's order)."""
+        return [
+            (capfirst(str(label_for_field(name, self.model, model_admin=self))), name, resource.fields[name])
+            for name in self.EXPORT_COLUMNS
+        ]
+
+    @admin.display(description="Plan", ordering="plan__name")
+    def plan_and_period(self, obj):
+        return format_html('{}<span class="postpay-second-line">{}</span>', obj.plan.name, obj.get_period_display())
+
+    @admin.display(description="Status", ordering="status")
+    def status_and_reason(self, obj):
+        """The status, and under a failed one why (a decline by its label, R16)."""
+        if not obj.failure_reason:
+            return obj.get_status_display()
+        return format_html(
+            '{}<span class="postpay-second-line">{}</span>', obj.get_status_display(), self.failure_reason_short(obj)
+        )
+
+    @admin.display(description="Placed by", ordering="created_by__username")
+    def placed_by(self, obj):
+        """R20: who placed the order and, once released, who approved it."""
+        placer = obj.created_by.get_username() if obj.created_by_id else "system"
+        if not obj.approved_by_id:
+            return placer
+        return format_html(
+            '{}<span class="postpay-second-line">approved by {}</span>', placer, obj.approved_by.get_username()
+        )
+
     @admin.display(description="Failure reason")
     def failure_reason_short(self, obj):
-        return (obj.failure_reason[:80] + "…") if len(obj.failure_reason) > 80 else (obj.failure_reason or "—")
+        """A decline's reason by its label (R16, R41); a provisioning error cut to 80 characters."""
+        reason = obj.failure_reason
+        if reason in FAILURE_LABELS:
+            return FAILURE_LABELS[reason]
+        return (reason[:80] + "…") if len(reason) > 80 else (reason or "—")
 
     @admin.display(description="Attempts", ordering="attempts_total")
     def attempt_count(self, obj):
@@ -222,11 +332,23 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
 @admin.register(Subscription)
 class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
-    list_filter = ("status", "period", "plan")
+    list_filter = ("status", "period", "plan", AccountFilter)
     list_select_related = ("account", "plan")
     search_fields = ("=id", "account__name")
     show_full_result_count = False
-    readonly_fields = ("account", "plan", "period", "status", "started_at", "current_period_end", "origin_order")
+    fields = ("account", "plan", "period", "status", "started_at", "current_period_end", "origin_order_link")
+    readonly_fields = fields
+
+    @admin.display(description="Origin order")
+    def origin_order_link(self, obj):
+        """The `new` order that created it."""
+        if obj.origin_order_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Order #{}</a>',
+            reverse("admin:subscriptions_order_change", args=[obj.origin_order_id]),
+            obj.origin_order_id,
+        )
 
     def has_add_permission(self, request):
         return False  # created by provisioning (R23)

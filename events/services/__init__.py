@@ -9,6 +9,7 @@ from .endpoints import (  # noqa: F401
     webhook_delivery_redeliver,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_replay,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,

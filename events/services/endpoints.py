@@ -24,7 +24,8 @@ from postpay_portal.guards import require_perm
 
 from .. import sending
 from ..ids import looks_like_event_id
-from ..models import ALL_EVENTS, Event, EventType, WebhookDelivery, WebhookEndpoint
+from ..models import ALL_EVENTS, SUBSCRIBABLE_TYPES, Event, EventType, WebhookDelivery, WebhookEndpoint
+from ..payloads import dumps
 from .enqueue import enqueue_on_commit
 
 SECRET_PREFIX = "whsec_"
@@ -77,7 +78,7 @@ def _clean(changes):
         elif ALL_EVENTS in events and len(set(events)) > 1:
             fields["events"] = ['"*" subscribes to every event type: give it alone.']
         else:
-            unknown = [e for e in events if e != ALL_EVENTS and e not in EventType.values]
+            unknown = [e for e in events if e != ALL_EVENTS and e not in SUBSCRIBABLE_TYPES]
             if unknown:
                 fields["events"] = [f"Unknown event type: {e}." for e in unknown]
             else:
@@ -212,7 +213,7 @@ def webhook_endpoint_replay(*, actor, endpoint_id, after):
         raise InvalidInput.on("after", "No such event.")
     with transaction.atomic():
         endpoint = _locked_endpoint(endpoint_id)
-        events = Event.objects.filter(pk__gt=after)
+        events = Event.objects.filter(pk__gt=after).exclude(type=EventType.PING)  # each test event had its endpoint
         if ALL_EVENTS not in endpoint.events:
             events = events.filter(type__in=endpoint.events)
         event_ids = list(events.order_by("pk").values_list("pk", flat=True)[:REPLAY_MAX_EVENTS])
@@ -228,3 +229,24 @@ def webhook_endpoint_replay(*, actor, endpoint_id, after):
         queued += [delivery.pk for delivery in created]
         enqueue_on_commit(queued)
     return len(event_ids)
+
+
+def webhook_endpoint_ping(*, actor, endpoint_id):
+    """ "Send a test event": one ``ping`` event, ``{"endpoint": id}``, signed and sent like any
+    other through the delivery task, to this endpoint only — whatever the endpoints that
+    subscribe to every event (R34). Needs the permission to change the endpoint; an inactive
+    endpoint gets nothing, a test event included. Returns the delivery."""
+    _require(actor, "change")
+    with transaction.atomic():
+        endpoint = _locked_endpoint(endpoint_id)
+        if not endpoint.active:
+            raise InvalidInput.on("active", "The endpoint is inactive: activate it before sending it a test event.")
+        event = Event.objects.create(
+            type=EventType.PING,
+            object_type=ObjectType.WEBHOOK_ENDPOINT,
+            object_id=endpoint.pk,
+            data_json=dumps({"endpoint": endpoint.pk}),
+        )
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, next_attempt_at=event.created_at)
+        enqueue_on_commit([delivery.pk])
+    return delivery

@@ -3,6 +3,7 @@
 from django import template
 
 from manual_operations.presenters import format_age
+from subscriptions.money import format_price
 
 register = template.Library()
 
@@ -13,3 +14,9 @@ def duration(delta):
     if delta is None or delta == "":
         return "—"
     return format_age(delta)
+
+
+@register.filter
+def money(amount):
+    """A price with the installation's currency: "12,345.50 USD"."""
+    return format_price(amount)

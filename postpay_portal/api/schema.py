@@ -1,6 +1,8 @@
-"""OpenAPI helpers: the contract's error body and each endpoint's documented error codes."""
+"""OpenAPI helpers: the contract's error body, each endpoint's documented error codes, and
+descriptions without the rule references the code's docstrings carry."""
 
 import copy
+import re
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -8,7 +10,9 @@ from rest_framework import serializers
 ErrorOutput = inline_serializer(
     name="Error",
     fields={
-        "code": serializers.CharField(help_text="Stable machine-readable code (CONTRACT §4)."),
+        "code": serializers.CharField(
+            help_text="Stable machine-readable code; each response lists the codes it may carry."
+        ),
         "detail": serializers.CharField(help_text="Human-readable sentence."),
         "fields": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()),
@@ -57,3 +61,44 @@ def declare_throttled(result, generator, request, public):
             if method in HTTP_METHODS:
                 operation.setdefault("responses", {}).setdefault("429", copy.deepcopy(THROTTLED_RESPONSE))
     return result
+
+
+# A rule of the product's documents as the code cites it: "R33", "R36b", "R9–R13", "§4",
+# "CONTRACT §4", "SPEC R29".
+RULE = r"(?:(?:SPEC|CONTRACT|STYLE)\s+)?(?:R\d+[a-z]?(?:[–-]R?\d+[a-z]?)?|§\s*\d+)"
+RULE_LIST = rf"{RULE}(?:\s*,\s*{RULE})*"
+
+
+def _inside_parentheses(match):
+    content = re.sub(rf"\b{RULE_LIST}\s*:\s*", "", match.group(1))
+    content = re.sub(rf"(?:^|\s*[,;]\s*)(?:see\s+)?{RULE_LIST}(?=\s*(?:[,;]|$))", "", content).strip(" ,;")
+    return f" ({content})" if content else ""
+
+
+def without_rule_references(text):
+    """A description as integrators read it: the docstrings the schema is built from cite the
+    product's rules for developers ("(R6, R28)", "R33: …", "see CONTRACT §4"); the API docs
+    leave them out."""
+    text = re.sub(
+        r"\s*\(([^()]*)\)", lambda m: _inside_parentheses(m) if re.search(RULE, m.group(1)) else m.group(0), text
+    )
+    text = re.sub(rf"[;,]?\s*see\s+{RULE_LIST}", "", text)
+    text = re.sub(rf"(^|[.!?]\s+){RULE_LIST}\s*:\s*(\S)", lambda m: m.group(1) + m.group(2).upper(), text)
+    return re.sub(rf"\s*\b{RULE_LIST}\b", "", text)
+
+
+def strip_rule_references(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every description of the schema without rule
+    references (``without_rule_references``)."""
+
+    def clean(node):
+        if isinstance(node, dict):
+            return {
+                key: without_rule_references(value) if key == "description" and isinstance(value, str) else clean(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        return node
+
+    return clean(result)

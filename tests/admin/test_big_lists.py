@@ -5,6 +5,7 @@ import pytest
 
 from manual_operations.models import ManualOperation, OperationStatus
 from postpay_portal.admin_site import CappedCountPaginator
+from tests.admin.bulk import preview_then_confirm
 from tests.factories import AccountFactory
 
 ACCOUNTS = "/admin/accounts/account/"
@@ -38,17 +39,8 @@ def test_r18_select_all_past_the_cap_still_decides_every_matching_operation(
 ):
     operations = [held_operation_for(name=f"Held {n}") for n in range(3)]
     client = admin_client_for(manager_max)
-    response = client.post(
-        QUEUE,
-        {
-            "action": "approve_selected",
-            "select_across": "1",
-            "index": "0",
-            "_selected_action": [operations[0].pk],
-            "confirm": "Approve",
-            "note": "",
-        },
-    )
+    data = {"action": "approve_selected", "select_across": "1", "index": "0", "_selected_action": [operations[0].pk]}
+    _, response = preview_then_confirm(client, QUEUE, data, confirm="Approve", note="")
     assert response.status_code == 302
     assert ManualOperation.objects.filter(status=OperationStatus.APPROVED).count() == 3
 

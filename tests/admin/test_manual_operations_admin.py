@@ -8,7 +8,9 @@ from django.urls import reverse
 from accounts.models import PostpayPermission
 from manual_operations.models import DeclineReason, ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline
+from postpay_portal.admin_site import SELECTION_FIELD
 from subscriptions.models import Order, OrderStatus
+from tests.admin.bulk import preview_then_confirm, signed_selection
 from tests.factories import AccountFactory
 
 QUEUE = reverse("admin:manual_operations_manualoperation_changelist")
@@ -181,7 +183,10 @@ def test_r18_bulk_approve_reports_decided_and_skipped(
     assert fresh(ops[0]).status == OperationStatus.APPROVAL_REQUIRED
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(QUEUE + "?status=all", {**data, "confirm": "Approve", "note": "batch"})
+        response = client.post(
+            QUEUE + "?status=all",
+            {**data, "confirm": "Approve", "note": "batch", SELECTION_FIELD: signed_selection(confirm)},
+        )
 
     assert response.status_code == 302
     assert [fresh(op).status for op in ops] == [
@@ -201,13 +206,13 @@ def test_r18_bulk_approve_reports_decided_and_skipped(
 def test_r18_bulk_decline_asks_for_the_reason(admin_client_for, manager_max, manual_mode, held_operation_for):
     ops = [held_operation_for(f"Nope {i}") for i in range(2)]
     client = admin_client_for(manager_max)
-    data = {"action": "decline_selected", "_selected_action": [op.pk for op in ops], "confirm": "Decline"}
+    data = {"action": "decline_selected", "_selected_action": [op.pk for op in ops]}
 
-    without_reason = client.post(QUEUE, data)
-    assert without_reason.status_code == 200
+    _, without_reason = preview_then_confirm(client, QUEUE, data, confirm="Decline")
+    assert without_reason.status_code == 200 and without_reason.context["form"].errors["reason"]
     assert all(fresh(op).status == OperationStatus.APPROVAL_REQUIRED for op in ops)
 
-    client.post(QUEUE, {**data, "reason": "incomplete_information"})
+    preview_then_confirm(client, QUEUE, data, confirm="Decline", reason="incomplete_information")
     assert all(
         fresh(op).status == OperationStatus.DECLINED and fresh(op).reason == "incomplete_information" for op in ops
     )
@@ -321,7 +326,7 @@ def test_queue_runs_a_constant_number_of_queries(
 def test_r18_bulk_approve_of_all_matching_operations_carries_no_id_list(
     admin_client_for, manager_max, manual_mode, held_operation_for
 ):
-    """ "Select all N" re-reads the filtered queue on confirmation: no 1,000-field POST."""
+    """ "Select all N" carries the N ids signed in one field: no 1,000-field POST."""
     ops = [held_operation_for(f"All {i}") for i in range(3)]
     client = admin_client_for(manager_max)
     data = {"action": "approve_selected", "select_across": "1", "_selected_action": [ops[0].pk]}
@@ -338,6 +343,7 @@ def test_r18_bulk_approve_of_all_matching_operations_carries_no_id_list(
             "confirm": "Approve",
             "index": "0",
             "_selected_action": [ops[0].pk],
+            SELECTION_FIELD: signed_selection(confirm),
         },
     )
     assert all(fresh(op).status == OperationStatus.APPROVED for op in ops)

@@ -10,6 +10,8 @@ from django.urls import reverse
 from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation, OperationOrigin, OperationStatus
 from manual_operations.services import manual_operation_ask_in_advance, manual_operation_decline
+from postpay_portal.admin_site import SELECTION_FIELD
+from tests.admin.bulk import signed_selection
 from tests.api.conftest import snapshot
 from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
@@ -76,7 +78,13 @@ def test_r36b_bulk_approval_changes_only_none_accounts_and_counts_the_skipped_by
     assert ManualOperation.objects.filter(origin=OperationOrigin.APPROVED_IN_ADVANCE).count() == 0
     response = client.post(
         ACCOUNTS,
-        {"action": "approve_in_advance_selected", "_selected_action": ids, "confirm": "1", "note": "before the switch"},
+        {
+            "action": "approve_in_advance_selected",
+            "_selected_action": ids,
+            "confirm": "1",
+            "note": "before the switch",
+            SELECTION_FIELD: signed_selection(confirm),
+        },
     )
     assert response.status_code == 302
     messages = texts(response)

@@ -7,7 +7,6 @@ listener added before any of the page's own scripts) and Chromium's console, whe
 blocked script, style or image is reported.
 """
 
-
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect

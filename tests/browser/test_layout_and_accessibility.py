@@ -23,21 +23,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DEMO_PASSWORD = "postpay-demo"  # seed_demo's
 BLOCKING_IMPACTS = {"serious", "critical"}
 
-CHANGELISTS = [
-    "/admin/accounts/account/",
-    "/admin/manual_operations/manualoperation/",
-    "/admin/manual_operations/manualoperation/?status=all",
-    "/admin/subscriptions/order/",
-    "/admin/subscriptions/subscription/",
-    "/admin/subscriptions/plan/",
-    "/admin/audit/auditlogentry/",
-    "/admin/accounts/user/",
-]
+# Besides every changelist the index links to: the queue's other statuses.
+EXTRA_CHANGELISTS = ["/admin/manual_operations/manualoperation/?status=all"]
 
 # Every header and cell of the results table (and whatever is inside them) shows its whole
 # content, and sits inside the visible part of the results box: a column that only appears
 # when the box is scrolled sideways is a hidden column.
-CLIPPED_CELLS_JS = """() => {
+CLIPPED_CELLS_JS_BODY = """() => {
   const table = document.querySelector('#result_list');
   if (!table) return ['no results table'];
   const box = table.closest('.results') || table.parentElement;
@@ -59,8 +51,32 @@ CLIPPED_CELLS_JS = """() => {
   if (document.documentElement.scrollWidth > window.innerWidth) {
     problems.push(`page wider than the window: ${document.documentElement.scrollWidth}`);
   }
-  return problems;
+  const width = table.getBoundingClientRect().width;
+  if (width > visible.width + 1) {
+    problems.push(`results table wider than its box (${Math.round(width)} > ${Math.round(visible.width)})`);
+  }
+  return problems.concat(brokenWords(table));
 }"""
+
+# A word of a cell — a code, a date, a name, a username — laid out on more than one line is
+# broken inside. Words are separated by white space; a long compound name may also wrap where
+# the page offers a break (<wbr>), between its parts, each part whole.
+BROKEN_WORDS_JS = """function brokenWords(root) {
+  const broken = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const words = /\\S+/g;
+    for (let m = words.exec(node.textContent); m; m = words.exec(node.textContent)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom)));
+      if (lines.size > 1) broken.push(`word broken over ${lines.size} lines: "${m[0]}"`);
+    }
+  }
+  return broken;
+}"""
+CLIPPED_CELLS_JS = f"() => {{ {BROKEN_WORDS_JS}; return ({CLIPPED_CELLS_JS_BODY})(); }}"
 
 
 @pytest.fixture
@@ -116,18 +132,84 @@ def portal_log_in(page, base_url, username):
     page.wait_for_selector("main h1")
 
 
+def changelists_linked_from_the_index(page, base_url):
+    """Every list a superuser's index links to (third-party ones included), and the extras."""
+    page.goto(base_url + "/admin/")
+    links = page.eval_on_selector_all(
+        "#content-main .module th[scope=row] a", "els => els.map(a => a.getAttribute('href'))"
+    )
+    assert len(links) >= 15, links
+    return [*links, *EXTRA_CHANGELISTS]
+
+
+def lists_data(live_server):
+    """Something in every list: a webhook endpoint with a pending and a failed delivery (the
+    test's failed and successful logins fill django-axes' lists)."""
+    from django.conf import settings
+
+    from events.models import WebhookDelivery
+    from events.services import webhook_delivery_attempt, webhook_endpoint_create
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    endpoint = webhook_endpoint_create(
+        actor=None,
+        url="http://127.0.0.1:9/postpay/webhooks/receiver-with-a-rather-long-path?tenant=globex-international",
+        events=["*"],
+        description="Billing system (staging), receives every event",
+    )
+    from settings_app.services import postpay_settings_update
+
+    postpay_settings_update(actor=None, trial_requires_approval=True)
+    for delivery in WebhookDelivery.objects.filter(endpoint=endpoint)[:1]:
+        webhook_delivery_attempt(delivery_id=delivery.pk)
+    # The API tokens and the second-factor devices of a staff login (R45, R46).
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.tokens import api_token_create
+    from tests.factories import StaffFactory
+
+    integrator = StaffFactory(username="integration-account-for-the-billing-system")
+    api_token_create(actor=None, user=integrator, name="nightly-billing-export-to-the-erp")
+    TOTPDevice.objects.create(user=integrator, name="Authenticator app", confirmed=True)
+    StaticDevice.objects.create(user=integrator, name="Backup codes", confirmed=True)
+
+
 def test_every_operator_changelist_keeps_its_columns_whole_at_1280_px(live_server, page, demo):
+    lists_data(live_server)
     page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/login/")  # a failed login: django-axes' access attempts
+    page.fill("#id_username", "mallory")
+    page.fill("#id_password", "not-the-password")
+    page.click("input[type=submit]")
     admin_log_in(page, live_server.url, "root", PASSWORD)
 
     clipped = {}
-    for url in CHANGELISTS:
+    for url in changelists_linked_from_the_index(page, live_server.url):
         page.goto(live_server.url + url)
+        if page.locator("#result_list").count() == 0 and page.locator("#changelist").count() == 0:
+            continue  # not a list (the settings page is one form)
         assert page.locator("#result_list tbody tr").count() > 0, f"{url} has no rows to check"
         problems = page.evaluate(CLIPPED_CELLS_JS)
         if problems:
             clipped[url] = problems
     assert not clipped, json.dumps(clipped, indent=1)
+
+
+def test_the_queue_breaks_no_word_on_a_phone(live_server, page, demo):
+    page.set_viewport_size({"width": 375, "height": 800})
+    admin_log_in(page, live_server.url, "manager", DEMO_PASSWORD)
+    broken = {}
+    for url in ["/admin/manual_operations/manualoperation/", "/admin/manual_operations/manualoperation/?status=all"]:
+        page.goto(live_server.url + url)
+        assert page.locator("#result_list tbody tr").count() > 0
+        found = page.evaluate(
+            f"() => {{ {BROKEN_WORDS_JS}; return brokenWords(document.querySelector('#result_list')); }}"
+        )
+        if found:
+            broken[url] = found
+    assert not broken, json.dumps(broken, indent=1)
 
 
 def serious_violations(page):
@@ -195,6 +277,8 @@ def test_operator_portal_has_no_serious_accessibility_violations(live_server, pa
         "/admin/manual_operations/manualoperation/",
         f"/admin/manual_operations/manualoperation/{held_operation.pk}/change/",
         f"/admin/manual_operations/manualoperation/{declined_operation.pk}/change/",
+        f"/admin/manual_operations/manualoperation/{declined_operation.pk}/history/",
+        "/admin/audit/auditlogentry/?q=Globex",
         "/admin/accounts/account/",
         f"/admin/accounts/account/{demo['held'].pk}/change/",
         f"/admin/accounts/account/{demo['declined'].pk}/change/",

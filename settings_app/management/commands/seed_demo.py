@@ -14,7 +14,7 @@ from accounts.models import Account
 from accounts.services import account_create, account_user_create
 from manual_operations.models import DeclineReason, ManualOperation
 from manual_operations.services import manual_operation_approve, manual_operation_decline
-from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP, ensure_groups
+from postpay_portal.groups import MANAGERS_GROUP, OPERATORS_GROUP, WEBHOOK_MANAGERS_GROUP, ensure_groups
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Period, Plan
 from subscriptions.services import order_place, plan_create
@@ -38,6 +38,7 @@ ACCOUNTS = [
 DEMO_LOGINS = [
     ("/admin/", "manager", "operator who decides manual operations (Postpay managers)"),
     ("/admin/", "operator", "operator without the decide permission (read-only queue)"),
+    ("/admin/", "integrator", "manages webhook endpoints and their deliveries (Webhook managers)"),
     ("/portal/", "alice", "customer of Acme Corp (not verified yet)"),
     ("/portal/", "bob", "customer of Globex (under review, held order)"),
     ("/portal/", "carol", "customer of Initech (approved, active subscription)"),
@@ -72,6 +73,9 @@ class Command(BaseCommand):
         operator, new = self.user("operator", is_staff=True, email="operator@example.com", first_name="Olga")
         created += new
         operator.groups.add(operators)
+        integrator, new = self.user("integrator", is_staff=True, email="integrator@example.com", first_name="Ines")
+        created += new
+        integrator.groups.add(groups[WEBHOOK_MANAGERS_GROUP])  # CONTRACT §5: webhook endpoints, no decisions
 
         plans = {}
         for name, billing_model, price, trial_days in PLANS:
