@@ -114,11 +114,12 @@ def subscription_switch(*, actor, subscription_id: int, plan_id: int) -> Order:
 
 def _locked_subscription(actor, subscription_id):
     """Lock account, then subscription (STYLE §2 lock order); R23: refuse while an order of
-    the subscription is open."""
+    the subscription is open. Another account's subscription is "No such subscription.",
+    word for word as a missing one (R31: ids cannot be enumerated)."""
     require_user(actor)
     subscription_id = as_id(subscription_id, "subscription")
     account_id = Subscription.objects.filter(pk=subscription_id).values_list("account_id", flat=True).first()
-    if account_id is None:
+    if account_id is None or not is_staff(actor) and account_id != getattr(actor, "account_id", None):
         raise NotFound("No such subscription.")
     account = _locked_account_for(actor, account_id)
     subscription = subscription_qs_select_for_update().select_related("plan").get(pk=subscription_id)
