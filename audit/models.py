@@ -42,7 +42,7 @@ class AuditLogEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         # R29: an object's trail, newest first, read in its order from the index whatever the
-        # size of the log (issue 11 item 7).
+        # size of the log (decision 99).
         indexes = [
             models.Index(fields=["object_type", "object_id", "at", "id"], name="audit_object_trail"),
             # The home page's "Your recent decisions": one login's latest entries, read in

@@ -247,7 +247,7 @@ def _connect(addresses, port, deadline):
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             # http.client writes the head and the body apart; like urllib3, do not let Nagle's
-            # algorithm hold the body back (measured: 2.0 → 1.3 ms per POST to a local receiver).
+            # algorithm hold the body back.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(_remaining(deadline))
             sock.connect((ip, port))

@@ -105,7 +105,7 @@ def queue_report(now=None):
         by_age.append({"label": label, "count": open_ops.filter(window).count()})
 
     # The rates group the most recent decisions only: over every decision ever made they
-    # read the whole table and join every account (seconds at a million, issue 11 item 7).
+    # read the whole table and join every account (decision 101).
     recent = recent_decisions(RATES_WINDOW)
 
     # Counted up to the cap, like the operator lists (docs/decisions.md): "more than 10,000".

@@ -42,8 +42,8 @@ admin.site.index = _with_home(admin.site.index)
 
 class FastActionCheckboxMixin:
     """The changelist's selection checkbox as Django renders it, without Django's form widget
-    template: rendering that template once per row was a fifth of a 50-row operator list's
-    time in the profiler (issue 11, item 7). The HTML is the same."""
+    template, rendered once per row, weighed on every big list (decision 99). The HTML is the
+    same."""
 
     def action_checkbox(self, obj):
         return format_html(
@@ -374,9 +374,9 @@ class CappedCountPaginator(Paginator):
     """An operator list counts its matching rows up to ``CAP`` and says "more than" beyond.
 
     Django's changelist counts every row its filters match on each page (a ``COUNT(*)``
-    that ``show_full_result_count = False`` does not skip): 90 to 175 ms over the million
-    accounts or decided operations, several hundred over millions of orders (issue 11,
-    item 7). Counting stops at ``CAP + 1``; the pages beyond stay reachable by ``?p=``
+    that ``show_full_result_count = False`` does not skip), which at a million rows costs
+    more than the page (decision 100). Counting stops at ``CAP + 1``; the pages beyond stay
+    reachable by ``?p=``
     only through narrower filters or a search. The REST API still counts exactly
     (CONTRACT §4).
     """
@@ -397,8 +397,8 @@ class RowLinksChangeList(ChangeList):
 
     Django's changelist adds the preserved filters to each row's link through the
     ``add_preserved_filters`` tag, which resolves the link's URL (to tell the changelist
-    from other pages): two resolves per row, a sixth of a filtered 50-row list's time in
-    the profiler (issue 11 item 7). A row's link is always its change page, so the filters
+    from other pages): two resolves per row (decision 99). A row's link is always its
+    change page, so the filters
     are appended here as the tag would (``?_changelist_filters=…``), and the tag, seeing no
     filters on the changelist, does nothing.
     """

@@ -229,7 +229,7 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
     def get_queryset(self, request):
         """The attempts of each listed order are counted by a subquery per row: a join and
         ``GROUP BY`` would aggregate every order in the table before the page is cut
-        (1.8 s at 150,000 orders, issue 11 item 7)."""
+        (decision 99)."""
         attempts = (
             ProvisioningAttempt.objects.filter(order=OuterRef("pk"))
             .order_by()

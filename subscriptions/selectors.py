@@ -90,8 +90,8 @@ def order_counts_by_status():
 def order_count(*, user, account_id=None, status=None):
     """The exact number of orders ``order_list`` lists (CONTRACT §4's ``count``).
 
-    Staff listing every account's orders, all or of one status, read the tally (three
-    million orders took 300 ms to count, issue 11 item 7); one account's orders are few
+    Staff listing every account's orders, all or of one status, read the tally (decision
+    109: counting millions of orders a page is not exact-and-fast); one account's orders are few
     and counted, as are a customer's, whose ``status`` filter is the masked one (R24).
     """
     if getattr(user, "is_staff", False) and account_id is None:

@@ -1,6 +1,6 @@
-"""Issue 11 item 7: the operator portal's account search (``icontains`` on name and e-mail,
-which PostgreSQL runs as ``UPPER(column::text) LIKE '%…%'``) read all million accounts:
-3 s a search. Trigram indexes on exactly those expressions let PostgreSQL find the matches.
+"""The operator portal's account search (``icontains`` on name and e-mail, which PostgreSQL
+runs as ``UPPER(column::text) LIKE '%…%'``) read every account (decision 99). Trigram indexes
+on exactly those expressions let PostgreSQL find the matches.
 
 PostgreSQL only (pg_trgm, a trusted extension); elsewhere (SQLite, the embedded default)
 this migration does nothing. The indexes are not in the model's ``Meta.indexes``: Django

@@ -1,12 +1,11 @@
 """PostgreSQL keeps statistics of an index's expressions (here ``UPPER(name::text)`` and
 ``UPPER(email::text)`` of migration 0002) only from the next ``ANALYZE`` of the table.
 
-Without them the planner guesses every ``LIKE`` equally selective: at a million accounts the
-search "Account 0999" read the trigram index for "ACCOUNT" — every account — and took 557 ms
-a page instead of 50 (issue 11 item 7, ``bench/bench_scale.py``). Autovacuum analyzes a table
-only after a tenth of its rows changed, which on a big, settled table may take months; so a
-deployment that created the indexes over existing accounts analyzes the table now (0.2 s at
-a million). Nothing to do elsewhere.
+Without them the planner guesses every ``LIKE`` equally selective: a search for "Account
+0999" read the trigram index for "ACCOUNT" — every account (decision 111). Autovacuum
+analyzes a table only after a tenth of its rows changed, which on a big, settled table may
+take months; so a deployment that created the indexes over existing accounts analyzes the
+table now. Nothing to do elsewhere.
 """
 
 from django.db import migrations
