@@ -226,6 +226,7 @@ def production_env(postgres, var):
         "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "POSTPAY_VAR_DIR": str(var),
         "DJANGO_DEBUG": "0",
+        "POSTPAY_REQUIRE_2FA": "0",  # the bench signs in with a password; R45 is tested, not timed
         "DJANGO_SECURE_COOKIES": "0",
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }

@@ -742,6 +742,7 @@ def main():
             {
                 "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
                 "DJANGO_DEBUG": "0",
+                "POSTPAY_REQUIRE_2FA": "0",  # the bench signs in with a password; R45 is tested, not timed
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
                 "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
                 "DATABASE_URL": pg.url,

@@ -42,8 +42,11 @@ def _credit_terms(limit, review_on, hold):
 
 
 def account_payload(account):
-    """The account with its credit terms and its commitment (R37, R38), read as of now."""
+    """The account with its credit terms and its commitment (R37, R38): the commitment the
+    account was read with (``accounts_with_commitment``), else read now."""
     from subscriptions.selectors import account_commitment
+
+    commitment = getattr(account, "postpaid_commitment", None)
 
     return {
         "id": account.pk,
@@ -54,7 +57,7 @@ def account_payload(account):
         "postpay_permission": account.postpay_permission,
         "created_at": _time(account.created_at),
         **_credit_terms(account.postpaid_limit, account.credit_review_on, account.payment_hold),
-        "postpaid_commitment": _amount(account_commitment(account.pk)),
+        "postpaid_commitment": _amount(commitment if commitment is not None else account_commitment(account.pk)),
     }
 
 

@@ -35,7 +35,7 @@ from settings_app.selectors import postpay_settings_get
 from subscriptions.errors import CreditReviewOpen
 from subscriptions.lock_objects import order_qs_select_for_update
 from subscriptions.models import OrderStatus
-from subscriptions.selectors import account_commitment
+from subscriptions.selectors import account_commitment, accounts_with_commitment
 from subscriptions.services import order_fail_by_credit_review, order_fail_by_decline, order_release_after_approval
 
 from .errors import OperationAlreadyDecided
@@ -228,13 +228,7 @@ def _valid_ids(ids: Iterable, field: str) -> list:
 def _lock_operations(operation_ids: list[int]) -> dict[int, ManualOperation]:
     """Lock accounts, then operations, then their held orders (STYLE §2), each by id."""
     of_chunk = ManualOperation.objects.filter(pk__in=operation_ids)
-    accounts = {
-        account.pk: account
-        for account in account_qs_select_for_update()
-        .select_related("account_class", "manager")  # the decision's account event shows them (R34)
-        .filter(pk__in=of_chunk.values("account_id"))
-        .order_by("pk")
-    }
+    accounts = _lock_accounts(of_chunk.values("account_id"))
     operations = {
         operation.pk: operation
         for operation in manual_operation_qs_select_for_update()
@@ -436,10 +430,15 @@ def _approve_in_advance_each(actor, account_ids, note, terms):
     return _each(ids, _lock_accounts, lambda uow, account: _approve_in_advance(uow, actor, account, note, terms))
 
 
-def _lock_accounts(account_ids: list[int]) -> dict[int, Account]:
+def _lock_accounts(account_ids) -> dict[int, Account]:
+    """Accounts locked for a decision, by id, with what their events show (R34): class,
+    manager, and the commitment (R38), read for the whole chunk in this one query. A decision
+    never changes its account's commitment — the held order stays open through an approval,
+    and through a permission decline (R32) — so the events it appends read it from here; a
+    declined credit review, which closes its order, appends no account event."""
     return {
         account.pk: account
-        for account in account_qs_select_for_update()
+        for account in accounts_with_commitment(account_qs_select_for_update())
         .select_related("account_class", "manager")
         .filter(pk__in=account_ids)
         .order_by("pk")
