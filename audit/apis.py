@@ -10,7 +10,7 @@ from postpay_portal.api.pagination import ApiPagination
 from postpay_portal.api.permissions import ModelPermission
 from postpay_portal.api.schema import errors
 
-from .models import API_OBJECT_TYPES, AuditLogEntry
+from .models import API_OBJECT_TYPES, PORTAL_ONLY_FIELDS, AuditLogEntry
 from .selectors import audit_log_list
 
 
@@ -42,7 +42,11 @@ class AuditLogListApi(ListAPIView):
     pagination_class = ApiPagination
 
     def get_queryset(self):
-        return audit_log_list(**validated_filters(AuditLogFilter, self)).filter(object_type__in=API_OBJECT_TYPES)
+        return (
+            audit_log_list(**validated_filters(AuditLogFilter, self))
+            .filter(object_type__in=API_OBJECT_TYPES)
+            .exclude(field__in=PORTAL_ONLY_FIELDS)
+        )
 
     @extend_schema(
         parameters=filter_parameters(AuditLogFilter),

@@ -11,13 +11,15 @@ class ObjectType(models.TextChoices):
 
 
 # The object types the REST audit log lists (CONTRACT §4); webhook endpoints' entries are
-# read in the operator portal (decision 120).
+# read in the operator portal (decision 120), as are entries whose field is not a model
+# field's name (CONTRACT §4: ``field`` is one): a customer login's creation on an account.
 API_OBJECT_TYPES = [
     ObjectType.ACCOUNT,
     ObjectType.ORDER,
     ObjectType.MANUAL_OPERATION,
     ObjectType.POSTPAY_SETTINGS,
 ]
+PORTAL_ONLY_FIELDS = ["customer_login"]
 
 
 class AuditLogEntry(models.Model):

@@ -26,6 +26,7 @@ GROUPS = {
         ("subscriptions", "subscription", ("view",)),
         ("subscriptions", "plan", ("view",)),
         ("audit", "auditlogentry", ("view",)),
+        ("events", "event", ("view",)),
     ],
     # Runs the day-to-day: accounts and their logins, orders placed for a customer (API),
     # payments and retries, the settings. Not plans (the catalog) and not decisions.
@@ -38,9 +39,11 @@ GROUPS = {
         ("subscriptions", "plan", ("view",)),
         ("settings_app", "postpaysettings", ("view", "change")),
         ("audit", "auditlogentry", ("view",)),
+        # CONTRACT §4: "Events — staff read"; API reads ask for the admin's view permission.
+        ("events", "event", ("view",)),
     ],
-    # R34: webhook endpoints (their URLs and secrets say where the platform's data goes),
-    # their deliveries (redeliver, replay) and the event log. Given to no other group.
+    # R34: webhook endpoints (their URLs and secrets say where the platform's data goes) and
+    # their deliveries (redeliver, replay): given to no other group. The event log too.
     WEBHOOK_MANAGERS_GROUP: [
         ("events", "webhookendpoint", ("view", "add", "change", "delete")),
         ("events", "webhookdelivery", ("view", "change")),

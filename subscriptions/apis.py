@@ -37,7 +37,8 @@ from .services import (
 )
 from .visibility import customer_visible_failure_reason, customer_visible_order_status
 
-GATE_REFUSALS = ["postpay_under_review", "postpay_declined"]
+# The gate's refusals (R10) and the credit check's (R40), met by new, renewal and switch orders.
+GATE_REFUSALS = ["postpay_under_review", "postpay_declined", "credit_review_open"]
 CSRF = ["permission_denied"]  # a session-authenticated write without its CSRF token
 
 

@@ -35,6 +35,7 @@ from .provisioning import enqueue_on_commit
 
 logger = structlog.get_logger(__name__)
 
+ADD_ORDER = "subscriptions.add_order"
 ADD_PLAN = "subscriptions.add_plan"
 CHANGE_ORDER = "subscriptions.change_order"
 
@@ -56,11 +57,14 @@ def _period(period, plan) -> str:
 
 
 def _locked_account_for(actor, account_id) -> Account:
-    """Lock the account the actor acts for. Another account is 404, as missing (R31)."""
+    """Lock the account the actor acts for: a customer their own (another account is 404, as
+    missing, R31), staff any with the permission to add orders (R33)."""
     require_user(actor)
     account_id = as_id(account_id, "account")
     if not is_staff(actor) and getattr(actor, "account_id", None) != account_id:
         raise NotFound("No such account.")
+    if is_staff(actor):
+        require_perm(actor, ADD_ORDER, "Only operators may place orders for an account.")
     return locked_account(account_id)
 
 

@@ -300,9 +300,9 @@ def test_r30_queue_report(admin_client_for, manager_max, manual_mode, held_opera
 def _open_operations(n, plan):
     """n open operations through the services (R9): operators' orders obey the gate (R5)."""
     from subscriptions.services import order_place
-    from tests.factories import StaffFactory
+    from tests.factories import OperatorFactory
 
-    placer = StaffFactory(username="placer")
+    placer = OperatorFactory(username="placer")  # R33: staff who may add orders
     for i in range(n):
         account = AccountFactory(name=f"Q {i}", account_class="Standard", manager="placer")
         order_place(actor=placer, account_id=account.pk, plan_id=plan.pk, period="commercial")

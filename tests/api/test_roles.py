@@ -159,7 +159,8 @@ CASES = {
     ),
     "audit_log": ("get", "/api/v1/audit-log/", None, [], STAFF_READS),
     # R34: the event log is the webhook managers' (the operator portal shows it to no one else).
-    "events_list": ("get", "/api/v1/events/", None, [], expect(**WEBHOOKS)),
+    # CONTRACT §4: "Events — staff read": the shipped groups hold the event log's view permission.
+    "events_list": ("get", "/api/v1/events/", None, [], STAFF_READS),
     "webhook_endpoints_list": ("get", "/api/v1/webhook-endpoints/", None, [], expect(**WEBHOOKS)),
     "webhook_endpoint_create": (
         "post",
@@ -337,12 +338,14 @@ def test_r33_the_shipped_groups_keep_the_reads_their_members_need(api, shipped_g
             "/api/v1/manual-operations/",
             "/api/v1/audit-log/",
             "/api/v1/settings/postpay/",
+            "/api/v1/events/",
         ],
         "Postpay managers": [
             "/api/v1/manual-operations/",
             "/api/v1/accounts/",
             "/api/v1/orders/",
             "/api/v1/audit-log/",
+            "/api/v1/events/",
         ],
         "Webhook managers": ["/api/v1/events/", "/api/v1/webhook-endpoints/"],
     }
