@@ -1,5 +1,5 @@
 """Benchmark: order placement through the REST API, as a ratio to a trivial authenticated
-endpoint measured in the same run (goal ≥ 0.5), on two servings (issue 11 item 6):
+endpoint measured in the same run (goal ≥ 0.4, decision 119), on two servings:
 
 1. the embedded default as ``make run`` serves it: ``manage.py serve`` — Django's threaded
    runserver with DJANGO_DEBUG=1 on SQLite and the file-system broker, its Celery worker and
@@ -131,7 +131,7 @@ class PySpy:
     """``--py-spy DIR``: py-spy samples the server and its children (gunicorn's workers; make
     run's runserver and Celery worker) while the rounds run; raw stacks go to DIR, and the
     functions of the project and of the libraries it calls are summarized by inclusive time.
-    A profiler, not a guess (issue 11 item 6)."""
+    A profiler, not a guess."""
 
     def __init__(self, folder, name, pid):
         self.path = Path(folder) / f"{name}.txt"
@@ -188,7 +188,7 @@ def report(title, trivial_rps, trivial_lat, order_rps, order_lat):
     )
     ratio = order_rps / trivial_rps
     print(
-        f"  ratio order/trivial            {ratio:8.2f}   (goal >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})",
+        f"  ratio order/trivial            {ratio:8.2f}   (goal >= 0.4: {'met' if ratio >= 0.4 else 'NOT met'})",
         flush=True,
     )
 

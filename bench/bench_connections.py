@@ -1,4 +1,4 @@
-"""Benchmark: persistent database connections (issue 11 item 1, CONTRACT §2
+"""Benchmark: persistent database connections (CONTRACT §2
 ``DATABASE_CONN_MAX_AGE``), before and after, on the production shape: PostgreSQL under
 gunicorn (2 workers × 4 threads, DJANGO_DEBUG=0).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Scale to a million (issue 11 item 7): every operator list, page and report, every API list
+"""Scale to a million (decisions 98–101, 109–111): every operator list, page and report, every API list
 with its filters and a customer's dashboard, on PostgreSQL holding 1,000,000 accounts,
 3,000,000 orders, ~1,000,000 decided and 2,000 open manual operations and 10,000,000 audit
 entries. Goal for each: p50 ≤ 150 ms and a query count that does not grow with the data.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Webhook benchmarks (issue 10, R34). Prints:
+"""Webhook benchmarks (R34). Prints:
 
 1. Delivery throughput: events delivered per second to a local receiver
    (``ThreadingHTTPServer``, answers 200) through real Celery workers (solo pool) on Redis.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Profile ``POST /api/v1/orders/`` against the trivial authenticated ``GET /api/v1/account/``
-(issue 11 item 6): where does a placement's time go? Not a benchmark (``make bench`` does not
+(decision 97): where does a placement's time go? Not a benchmark (``make bench`` does not
 run it); it prints pyinstrument's call tree of each and the SQL of one placement.
 
 Runs the whole Django stack in-process through a WSGI handler (middleware, DRF, token
