@@ -118,7 +118,7 @@ class Rows(io.RawIOBase):
 
     def readinto(self, target):
         while len(self.buffer) < len(target):
-            chunk = "".join(line for _, line in zip(range(2000), self.lines, strict=True))
+            chunk = "".join(line for _, line in zip(range(2000), self.lines, strict=False))  # 2,000 at most
             if not chunk:
                 break
             self.buffer += chunk.encode()
@@ -234,15 +234,29 @@ def load(cursor, plan, users):
                 status = "approved"
             klass = NULL if i % 10 == 9 else classes[i % len(classes)]
             manager = NULL if i % 7 == 6 else managers[i % len(managers)]
+            # R37: one approved account in five has a postpaid limit, some of them below what
+            # they are committed to (the "Over limit" filter's rows).
+            limit = ("100.00" if i % 10 == 0 else "1000.00") if status == "approved" and i % 5 == 0 else NULL
             yield (
                 f"{i + 1}\tAccount {i:07d}\tbilling{i}@example{i % 97}.com\t{klass}\t{manager}\t{status}\t"
-                f"{ts(plan.account_created(i))}\n"
+                f"{ts(plan.account_created(i))}\t{limit}\t{NULL}\tf\n"
             )
 
     copy(
         cursor,
         "accounts_account",
-        ["id", "name", "email", "account_class_id", "manager_id", "postpay_permission", "created_at"],
+        [
+            "id",
+            "name",
+            "email",
+            "account_class_id",
+            "manager_id",
+            "postpay_permission",
+            "created_at",
+            "postpaid_limit",
+            "credit_review_on",
+            "payment_hold",
+        ],
         accounts(),
     )
 
@@ -360,8 +374,9 @@ def load(cursor, plan, users):
             "decided_at",
             "reason",
             "note",
+            "hold_reasons",
         ],
-        operations(),
+        (line[:-1] + "\t[]\n" for line in operations()),  # permission operations hold no credit reasons
     )
 
     def audit():
