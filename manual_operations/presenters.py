@@ -105,7 +105,8 @@ def _credit_reason_text(reason, snapshot) -> str:
     """One hold reason of R39 in words, with what the check read (the snapshot)."""
     if reason == HoldReason.OVER_LIMIT:
         return (
-            f"over the postpaid limit: the account's commitment was {format_price(snapshot.get('commitment'))} "
+            f"the order goes over the postpaid limit: the account's commitment was "
+            f"{format_price(snapshot.get('commitment'))} "
             f"before the order, the order adds {format_price(snapshot.get('increase'))}, and its limit was "
             f"{format_price(snapshot.get('postpaid_limit'))}"
         )

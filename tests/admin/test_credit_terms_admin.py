@@ -561,7 +561,7 @@ def test_r43_a_credit_reviews_page_shows_its_reasons_the_snapshot_beside_today_a
     html = admin_client_for(manager_max).get(operation_url(credit_review)).content.decode()
     why = text(html.split('id="why-held"')[1].split('id="exposure"')[0])
     assert "Hold reasons: Over the postpaid limit" in why
-    assert "Held for a credit review because over the postpaid limit" in why
+    assert "Held for a credit review because the order goes over the postpaid limit" in why
     assert "commitment was 100.00 USD before the order, the order adds 100.00 USD, and its limit was 100.00 USD" in why
     assert "first gated order" not in why and "Verification not performed" not in why  # not R9's words
     compare = text(html.split('id="credit-compare"')[1].split("</table>")[0])
@@ -660,7 +660,10 @@ def test_r43_the_account_page_explains_an_order_held_for_a_credit_review_in_its_
     admin_client_for, manager_max, credit_review
 ):
     html = text(admin_client_for(manager_max).get(change_url(credit_review.account)).content.decode())
-    assert f"Order #{credit_review.order_id} — Held for a credit review because over the postpaid limit" in html
+    assert (
+        f"Order #{credit_review.order_id} — Held for a credit review because the order goes over the postpaid limit"
+        in html
+    )
     assert "first gated order" not in html
 
 
