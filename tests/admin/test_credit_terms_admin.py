@@ -724,3 +724,17 @@ def test_r43_the_audit_log_filters_by_the_credit_fields(admin_client_for, superu
     )
     entries = response.context["cl"].result_list
     assert [entry.field for entry in entries] == ["postpaid_limit"]
+
+
+def test_r31_the_credit_forms_take_their_longest_reason_and_refuse_a_longer_one(
+    admin_client_for, manager_max, credit_review
+):
+    account = credit_review.account
+    client = admin_client_for(manager_max)
+    saved = client.post(terms_url(account), {"postpaid_limit": "400", "credit_review_on": "", "reason": "r" * 500})
+    held = client.post(hold_url(account), {"payment_hold": "on", "reason": "h" * 500})
+    assert (saved.status_code, held.status_code) == (302, 302)
+    assert AuditLogEntry.objects.filter(reason="r" * 500).exists() and fresh(account).payment_hold is True
+    before = state()
+    too_long = client.post(terms_url(account), {"postpaid_limit": "500", "credit_review_on": "", "reason": "r" * 501})
+    assert "reason" in too_long.context["form"].errors and state() == before
