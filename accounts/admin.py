@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,10 +20,10 @@ from import_export.formats.base_formats import CSV
 
 from audit.admin import audit_trail_html
 from audit.models import ObjectType
-from manual_operations.forms import ApproveForm
+from manual_operations.forms import ApproveForm, ApproveWithTermsForm
 from manual_operations.groups import can_decide
 from manual_operations.models import OperationStatus
-from manual_operations.presenters import explain_held_order
+from manual_operations.presenters import explain_held
 from manual_operations.selectors import latest_operation_for_account
 from manual_operations.services import manual_operation_approve_in_advance, manual_operation_approve_in_advance_many
 from postpay_portal.admin_export import ListCsvExportMixin
@@ -33,6 +33,7 @@ from postpay_portal.admin_site import (
     BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
+    RowLinksChangeList,
     bulk_confirmation,
     bulk_outcome,
     link_if_viewable,
@@ -42,12 +43,22 @@ from postpay_portal.admin_site import (
 )
 from postpay_portal.errors import DomainError
 from subscriptions.models import Order, OrderStatus, Subscription, failed_by_decline_q
-from subscriptions.selectors import accounts_to_approve_before_manual
+from subscriptions.money import format_price
+from subscriptions.selectors import accounts_to_approve_before_manual, accounts_with_commitment
+from subscriptions.visibility import account_credit_figures
 
 from .exports import AccountExportResource
+from .forms import CreditTermsChangeForm, CreditTermsFields, PaymentHoldForm, class_default_terms
 from .imports import AccountImportResource
 from .models import Account, AccountClass, PostpayPermission, User
-from .services import account_create, account_update, account_user_create
+from .services import (
+    CREDIT_FIELDS,
+    account_create,
+    account_credit_terms_update,
+    account_payment_hold_set,
+    account_update,
+    account_user_create,
+)
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 VIEW_USER = "accounts.view_user"
@@ -96,15 +107,40 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AccountClass)
 class AccountClassAdmin(admin.ModelAdmin):
+    list_display = ("name", "default_postpaid_limit")
     search_fields = ("name",)
 
 
-class AccountCreateForm(forms.Form):
-    """The fields of ``account_create``; the service validates and decides (R7, R8)."""
+class AccountClassSelect(forms.Select):
+    """Each class's default postpaid limit on its option, for the script that pre-fills the
+    limit of a new pre-approved account (R37)."""
+
+    class Media:
+        js = ["admin/postpay-class-default-limit.js"]
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        klass = getattr(value, "instance", None)
+        if klass is not None and klass.default_postpaid_limit is not None:
+            option["attrs"]["data-default-limit"] = str(klass.default_postpaid_limit)
+        return option
+
+
+GRANT_FIELDS = ("preapproved", "postpaid_limit", "credit_review_on")
+GRANT_REFUSED = (
+    "Only a manager may create an account pre-approved or set its credit terms (the decide permission): "
+    "nothing was created."
+)
+
+
+class AccountCreateForm(CreditTermsFields):
+    """The fields of ``account_create``; the service validates and decides (R7, R8, R37).
+    Pre-approval and credit terms grant credit: offered only to a manager (R44,
+    ``may_grant``)."""
 
     name = forms.CharField(max_length=200)
     email = forms.EmailField(required=False, max_length=254)  # the column's length, not 320
-    account_class = forms.ModelChoiceField(AccountClass.objects.all(), required=False)
+    account_class = forms.ModelChoiceField(AccountClass.objects.all(), required=False, widget=AccountClassSelect)
     manager = forms.ModelChoiceField(
         get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username"),
         required=False,
@@ -116,6 +152,23 @@ class AccountCreateForm(forms.Form):
         help_text="The account may order postpaid plans without a manager's review.",
     )
 
+    field_order = ["name", "email", "account_class", "manager", "preapproved", "postpaid_limit", "credit_review_on"]
+
+    def __init__(self, *args, may_grant=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_grant:
+            self.fields["postpaid_limit"].help_text = (
+                "Only with “Create pre-approved”. "
+                + self.fields["postpaid_limit"].help_text
+                + " Pre-filled with the account class's default limit, when it has one."
+            )
+            self.fields["credit_review_on"].help_text = (
+                "Only with “Create pre-approved”. " + self.fields["credit_review_on"].help_text
+            )
+        else:
+            for name in GRANT_FIELDS:
+                del self.fields[name]
+
     def service_kwargs(self):
         data = self.cleaned_data
         return {
@@ -123,7 +176,8 @@ class AccountCreateForm(forms.Form):
             "email": data["email"],
             "account_class": data["account_class"].name if data["account_class"] else None,
             "manager": data["manager"].get_username() if data["manager"] else None,
-            "preapproved": data["preapproved"],
+            "preapproved": data.get("preapproved", False),
+            **(self.terms() if "postpaid_limit" in self.fields else {}),
         }
 
 
@@ -185,6 +239,41 @@ class PostpaidSubscriptionsFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OverLimitFilter(admin.SimpleListFilter):
+    """R43: accounts with a limit whose commitment exceeds it (the one commitment selector,
+    ``accounts_with_commitment``); offered only while the mode is Manually."""
+
+    title = "over limit"
+    parameter_name = "over_limit"
+    YES = "yes"
+
+    def lookups(self, request, model_admin):
+        return [(self.YES, "Commitment above the postpaid limit")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.YES:
+            return with_commitment(queryset).filter(
+                postpaid_limit__isnull=False, postpaid_commitment__gt=F("postpaid_limit")
+            )
+        return queryset
+
+
+def with_commitment(queryset):
+    """The accounts with ``postpaid_commitment`` (R38), annotated once however many ask."""
+    if "postpaid_commitment" in queryset.query.annotations:
+        return queryset
+    return accounts_with_commitment(queryset)
+
+
+class AccountChangeList(RowLinksChangeList):
+    """R43: in mode Manually the list's rows carry their commitment, read in the page's one
+    query (a subquery per row of the page)."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return with_commitment(queryset) if request_is_manual(request) else queryset
+
+
 @admin.register(Account)
 class AccountAdmin(
     CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, SessionUploadImportMixin, admin.ModelAdmin
@@ -209,14 +298,34 @@ class AccountAdmin(
     # --- R26: the mode decides whether the permission exists in the portal ------------------
 
     def get_list_display(self, request):
+        """R26, R43: the permission, the limit and the commitment only in mode Manually."""
         if request_is_manual(request):
-            return (*self.BASE_COLUMNS[:5], "postpay_permission", *self.BASE_COLUMNS[5:])
+            return (*self.BASE_COLUMNS[:5], "postpay_permission", "postpaid_limit_amount", "commitment", "created_at")
         return self.BASE_COLUMNS
 
     def get_list_filter(self, request):
         if request_is_manual(request):
-            return (PostpayPermissionFilter, *self.BASE_FILTERS)
+            return (PostpayPermissionFilter, OverLimitFilter, *self.BASE_FILTERS)
         return self.BASE_FILTERS
+
+    def get_changelist(self, request, **kwargs):
+        return AccountChangeList
+
+    @admin.display(description="Postpaid limit", ordering="postpaid_limit")
+    def postpaid_limit_amount(self, obj):
+        return format_price(obj.postpaid_limit) if obj.postpaid_limit is not None else "—"
+
+    @admin.display(description="Commitment")
+    def commitment(self, obj):
+        """R38, R43: over the limit, flagged."""
+        value = getattr(obj, "postpaid_commitment", None)
+        if value is None:
+            return "—"
+        if obj.postpaid_limit is not None and value > obj.postpaid_limit:
+            return format_html(
+                '<span class="postpay-overdue" title="Above the postpaid limit">{} ⚠</span>', format_price(value)
+            )
+        return format_price(value)
 
     def get_fields(self, request, obj=None):
         """The account's own fields; its logins, orders, subscriptions and audit log follow
@@ -242,7 +351,32 @@ class AccountAdmin(
         extra = dict(extra_context or {})
         if account is not None:
             extra.update(self._related(request, account))
+            extra.update(self._credit(request, account))
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _credit(self, request, account):
+        """R37, R43: in mode Manually the account's terms, commitment, what remains and the
+        history of its terms, with "Change credit terms" for managers; the payment hold in both
+        modes (a billing fact, set by staff who may change accounts: decision in the pending doc)."""
+        context = {
+            "credit_manual": request_is_manual(request),
+            "payment_hold_url": reverse("admin:accounts_account_payment_hold", args=[account.pk])
+            if self.has_change_permission(request, account)
+            else "",
+        }
+        if context["credit_manual"]:
+            approved = account.postpay_permission == PostpayPermission.APPROVED
+            context.update(
+                credit=account_credit_figures(account),
+                credit_terms_allowed=approved,
+                credit_terms_url=reverse("admin:accounts_account_credit_terms", args=[account.pk])
+                if approved and can_decide(request.user)
+                else "",
+                credit_history=audit_trail_html(
+                    object_type=ObjectType.ACCOUNT, object_id=account.pk, fields=CREDIT_FIELDS
+                ),
+            )
+        return context
 
     def _related(self, request, account):
         """The account's customer logins, orders and subscriptions, the most recent few of
@@ -349,7 +483,7 @@ class AccountAdmin(
         for order in orders:
             operation = operations.get(order.pk)
             if order.status == OrderStatus.WAITING_FOR_APPROVAL:
-                why = f"{explain_held_order(order)} Waiting for a manager's decision."
+                why = f"{explain_held(order, operation)} Waiting for a manager's decision."
             elif operation and operation.status == OperationStatus.DECLINED:
                 who = operation.decided_by.get_username() if operation.decided_by_id else "system"
                 why = (
@@ -395,14 +529,30 @@ class AccountAdmin(
                 self.admin_site.admin_view(self.approve_in_advance_view),
                 name="accounts_account_approve_in_advance",
             ),
+            path(
+                "<id:account_id>/credit-terms/",
+                self.admin_site.admin_view(self.credit_terms_view),
+                name="accounts_account_credit_terms",
+            ),
+            path(
+                "<id:account_id>/payment-hold/",
+                self.admin_site.admin_view(self.payment_hold_view),
+                name="accounts_account_payment_hold",
+            ),
             *super().get_urls(),
         ]
 
     def add_view(self, request, form_url="", extra_context=None):
-        """R7, R8: creation goes through ``account_create`` (optionally pre-approved)."""
+        """R7, R8: creation goes through ``account_create`` (optionally pre-approved, with
+        credit terms: R37). R44: only a manager is offered pre-approval and terms; anyone else
+        who sends them is refused, nothing created (the service would refuse too)."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = AccountCreateForm(request.POST or None)
+        may_grant = can_decide(request.user)
+        if request.method == "POST" and not may_grant and any(request.POST.get(name) for name in GRANT_FIELDS):
+            messages.error(request, GRANT_REFUSED)
+            return redirect(reverse("admin:accounts_account_add"))
+        form = AccountCreateForm(request.POST or None, may_grant=may_grant)
 
         def created(account):
             self.log_addition(request, account, [{"added": {}}])
@@ -467,15 +617,22 @@ class AccountAdmin(
 
     def approve_in_advance_view(self, request, account_id):
         """One account, after a confirmation with an optional note."""
-        account = get_object_or_404(Account, pk=account_id)
+        account = get_object_or_404(Account.objects.select_related("account_class"), pk=account_id)
         change_url = reverse("admin:accounts_account_change", args=[account.pk])
         if not self.has_decide_permission(request):
             raise PermissionDenied
+        form = ApproveWithTermsForm(request.POST or None, initial=class_default_terms(account.account_class))
+        if account.account_class_id and account.account_class.default_postpaid_limit is not None:
+            form.fields[
+                "postpaid_limit"
+            ].help_text += f" Pre-filled with the default of the account class {account.account_class.name}."
         return service_form_page(
             request,
             self,
-            ApproveForm(request.POST or None),
-            lambda data: manual_operation_approve_in_advance(actor=request.user, account_id=account.pk, **data),
+            form,
+            lambda data: manual_operation_approve_in_advance(
+                actor=request.user, account_id=account.pk, **form.service_kwargs()
+            ),
             lambda _: (f'"{account}" may order postpaid plans: approved in advance.', change_url),
             title=f"Approve {account} in advance?",
             submit_label="Approve in advance",
@@ -483,7 +640,78 @@ class AccountAdmin(
             obj=account,
             object_url=change_url,
             intro="The account may then order postpaid plans without a manager's review of its first order. "
-            "A manual operation is recorded as approved by you, with your note.",
+            "A manual operation is recorded as approved by you, with your note, and the credit terms you set "
+            "(optional) apply from its first order.",
+        )
+
+    # --- R37, R43: credit terms and the payment hold ---------------------------------------------
+
+    def credit_terms_view(self, request, account_id):
+        """R37 "Change credit terms" (managers, R44): limit and review date, pre-filled with
+        the account's, and a reason, through ``account_credit_terms_update``."""
+        account = get_object_or_404(Account, pk=account_id)
+        change_url = reverse("admin:accounts_account_change", args=[account.pk])
+        if not can_decide(request.user):
+            messages.error(request, "Only a manager may change credit terms (the decide permission).")
+            return redirect(change_url)
+        form = CreditTermsChangeForm(
+            request.POST or None,
+            initial={"postpaid_limit": account.postpaid_limit, "credit_review_on": account.credit_review_on},
+        )
+        figures = account_credit_figures(account)
+        return service_form_page(
+            request,
+            self,
+            form,
+            lambda data: account_credit_terms_update(
+                actor=request.user, account_id=account.pk, reason=data["reason"], **form.terms()
+            ),
+            lambda _: (f'The credit terms of "{account}" were changed.', change_url),
+            title=f"Change the credit terms of {account}",
+            submit_label="Change credit terms",
+            cancel_url=change_url,
+            obj=account,
+            object_url=change_url,
+            intro=f"Commitment today: {format_price(figures.commitment)} per billing period. Orders that would take "
+            "it above the limit, and every order that raises it from the review date on, wait for a credit review; "
+            "what already runs is never stopped. Empty a field to remove that term.",
+        )
+
+    def payment_hold_view(self, request, account_id):
+        """R37: staff who may change accounts set or clear the payment hold that billing
+        reports, through ``account_payment_hold_set``; any account, any mode."""
+        account = get_object_or_404(Account, pk=account_id)
+        change_url = reverse("admin:accounts_account_change", args=[account.pk])
+        if not self.has_change_permission(request, account):
+            messages.error(request, "Only operators who may change accounts may set or clear a payment hold.")
+            return redirect(change_url)
+        setting = not account.payment_hold
+        form = PaymentHoldForm(request.POST or None, initial={"payment_hold": "on" if setting else "off"})
+        if setting:
+            intro = (
+                "Set when the reseller's billing reports unpaid bills. While it is on and the mode is Manually, "
+                "every order of the account that raises its commitment waits for a credit review; what already "
+                "runs keeps running."
+            )
+        else:
+            intro = "Clear when billing reports the account paid up: its orders are no longer held for it."
+        return service_form_page(
+            request,
+            self,
+            form,
+            lambda data: account_payment_hold_set(
+                actor=request.user, account_id=account.pk, payment_hold=data["payment_hold"], reason=data["reason"]
+            ),
+            lambda updated: (
+                f'Payment hold {"set" if updated.payment_hold else "cleared"} on "{account}".',
+                change_url,
+            ),
+            title=f"{'Set' if setting else 'Clear'} the payment hold of {account}",
+            submit_label="Set payment hold" if setting else "Clear payment hold",
+            cancel_url=change_url,
+            obj=account,
+            object_url=change_url,
+            intro=intro,
         )
 
     @admin.action(description="Approve postpaid ordering in advance", permissions=["decide"])

@@ -1,5 +1,6 @@
-"""The accounts list's CSV export (postpay_portal/admin_export.py). The permission column is
-exported only while the list shows it, in mode Manually (R26)."""
+"""The accounts list's CSV export (postpay_portal/admin_export.py). The permission, limit and
+commitment columns are exported only while the list shows them, in mode Manually (R26, R43);
+the commitment is the list's annotation (``accounts_with_commitment``)."""
 
 from import_export.fields import Field
 
@@ -13,4 +14,6 @@ class AccountExportResource(ListExportResource):
     account_class = Field(attribute="account_class__name")
     manager = Field(attribute="manager__username")
     postpay_permission = label_field("postpay_permission")
+    postpaid_limit_amount = Field(attribute="postpaid_limit")
+    commitment = Field(attribute="postpaid_commitment")
     created_at = datetime_field("created_at")

@@ -1,9 +1,11 @@
 """R36c: accounts imported from CSV in the operator portal (django-import-export).
 
-Columns: ``name``, ``email``, ``account_class``, ``manager`` (an operator's username) and
-``postpay_permission`` (``none`` or ``approved``; empty is ``none``). Every row goes through
-``account_create`` — validated, created and audited as an account created in the portal —
-never a raw insert.
+Columns: ``name``, ``email``, ``account_class``, ``manager`` (an operator's username),
+``postpay_permission`` (``none`` or ``approved``; empty is ``none``) and, optional, the credit
+terms ``postpaid_limit`` (an amount, e.g. ``500.00``) and ``credit_review_on`` (a date,
+``YYYY-MM-DD``), for ``approved`` rows only (R37). Every row goes through ``account_create`` —
+validated, created and audited as an account created in the portal — never a raw insert; so
+an ``approved`` row needs the decide permission (R44), and a refused row is a row error.
 
 The natural key is the e-mail address, compared case-insensitively: a row whose e-mail is
 already an account's is skipped, and never changes that account (R36: under-review,
@@ -25,10 +27,11 @@ from postpay_portal.errors import DomainError
 
 from .models import Account, PostpayPermission
 from .selectors import accounts_with_email
-from .services import account_create
+from .services import UNSET, account_create
 
 IMPORTABLE_PERMISSIONS = (PostpayPermission.NONE, PostpayPermission.APPROVED)
-COLUMNS = ("name", "email", "account_class", "manager", "postpay_permission")
+TERM_COLUMNS = ("postpaid_limit", "credit_review_on")
+COLUMNS = ("name", "email", "account_class", "manager", "postpay_permission", *TERM_COLUMNS)
 
 
 class WrittenField(fields.Field):
@@ -53,6 +56,12 @@ class AccountImportResource(resources.ModelResource):
     )
     manager = WrittenField("manager", lambda account: account.manager.get_username() if account.manager_id else "")
     postpay_permission = WrittenField("postpay_permission", lambda account: account.postpay_permission)
+    postpaid_limit = WrittenField(
+        "postpaid_limit", lambda account: "" if account.postpaid_limit is None else str(account.postpaid_limit)
+    )
+    credit_review_on = WrittenField(
+        "credit_review_on", lambda account: account.credit_review_on.isoformat() if account.credit_review_on else ""
+    )
 
     class Meta:
         model = Account
@@ -92,6 +101,7 @@ class AccountImportResource(resources.ModelResource):
         permission = values["postpay_permission"] or PostpayPermission.NONE
         if permission not in IMPORTABLE_PERMISSIONS:
             raise ValidationError({"postpay_permission": "Use none or approved."})
+        terms = {column: values[column] or UNSET for column in TERM_COLUMNS}
         try:
             account = account_create(
                 actor=self.actor,
@@ -101,8 +111,19 @@ class AccountImportResource(resources.ModelResource):
                 manager=values["manager"] or None,
                 preapproved=permission == PostpayPermission.APPROVED,
                 create_account_class=False,
+                **terms,
             )
         except DomainError as error:
-            raise ValidationError(error.fields or {"name": error.detail})
+            raise ValidationError(error.fields or {self._column_of(error, values): error.detail})
         instance.pk = account.pk
         instance._written = account
+
+    @staticmethod
+    def _column_of(error, values):
+        """The column a refusal without fields is about: the permission for one that needs the
+        decide permission (R44), the term given for ``credit_terms_require_approval`` (R37)."""
+        if error.code == "permission_denied":
+            return "postpay_permission"
+        if error.code == "credit_terms_require_approval":
+            return next((column for column in TERM_COLUMNS if values[column]), "postpay_permission")
+        return "name"

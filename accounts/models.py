@@ -47,6 +47,11 @@ class AccountClass(models.Model):
         return self.name
 
 
+# R37: an account with credit terms, as ``Account.has_credit_terms`` says it, in a query.
+CREDIT_TERMS_Q = (
+    models.Q(postpaid_limit__isnull=False) | models.Q(credit_review_on__isnull=False) | models.Q(payment_hold=True)
+)
+
 # One account identity: a billing e-mail belongs to one account, whatever its case.
 EMAIL_UNIQUE_CONSTRAINT = "account_email_unique_ci"
 

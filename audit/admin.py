@@ -98,16 +98,20 @@ def reason_text(entry) -> str:
     return REASON_LABELS.get(entry.reason, entry.reason) if entry.reason else ""
 
 
-def audit_trail_html(*, object_type=None, object_id=None, entries=None, limit=50, viewable=None):
-    """The audit entries of one object, newest first, as an HTML table for a detail page; or
-    the given ``entries`` (several objects: a column names each, linked for ``viewable`` types).
+def audit_trail_html(*, object_type=None, object_id=None, entries=None, limit=50, viewable=None, fields=None):
+    """The audit entries of one object (of its ``fields`` only, when given), newest first, as an
+    HTML table for a detail page; or the given ``entries`` (several objects: a column names
+    each, linked for ``viewable`` types).
 
     Shows the stored field name and values' labels, never a field's label: the account page
     must not print "Work permit for postpaid" in Automatically mode (R26).
     """
     several = entries is not None
     if entries is None:
-        entries = list(audit_log_list(object_type=object_type, object_id=object_id)[:limit])
+        entries = audit_log_list(object_type=object_type, object_id=object_id)
+        if fields is not None:
+            entries = entries.filter(field__in=fields)
+        entries = list(entries[:limit])
     rows = [
         {
             "at": entry.at,
@@ -130,7 +134,16 @@ class FieldFilter(admin.SimpleListFilter):
 
     title = "field"
     parameter_name = "field"
-    FIELDS = ("status", "postpay_permission", "customer_login", "postpaid_permission_mode", "trial_requires_approval")
+    FIELDS = (
+        "status",
+        "postpay_permission",
+        "customer_login",
+        "postpaid_limit",
+        "credit_review_on",
+        "payment_hold",
+        "postpaid_permission_mode",
+        "trial_requires_approval",
+    )
 
     def lookups(self, request, model_admin):
         return [(name, name) for name in self.FIELDS]

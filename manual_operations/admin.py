@@ -12,7 +12,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from accounts.forms import class_default_terms
 from audit.admin import audit_trail_html, viewable_object_types
 from audit.models import ObjectType
 from postpay_portal.admin_export import ListCsvExportMixin
@@ -22,6 +24,7 @@ from postpay_portal.admin_site import (
     FastActionCheckboxMixin,
     bulk_confirmation,
     bulk_summary,
+    form_errors_from,
     form_page,
     link_if_viewable,
     request_is_manual,
@@ -30,13 +33,14 @@ from postpay_portal.admin_site import (
 from postpay_portal.errors import DomainError
 from settings_app.selectors import postpay_settings_get
 from subscriptions.money import format_price
+from subscriptions.visibility import account_credit_figures
 
 from . import presenters
 from .errors import OperationAlreadyDecided
 from .exports import ManualOperationExportResource
-from .forms import ApproveForm, DeclineForm
+from .forms import ApproveForm, ApproveWithTermsForm, DeclineForm
 from .groups import can_decide
-from .models import ManualOperation, OperationStatus
+from .models import HoldReason, ManualOperation, OperationStatus
 from .reports import queue_report
 from .selectors import exposure_for, operation_history
 from .services import (
@@ -239,6 +243,9 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
                 can_decide=can_decide(request.user) and operation.is_open,
                 mode_is_manual=request_is_manual(request),
                 past_target=presenters.is_past_target(operation),
+                is_credit_review=presenters.is_credit_review(operation),
+                hold_reasons=presenters.hold_reason_labels(operation),
+                snapshot=operation.credit_snapshot or {},
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -316,8 +323,11 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         extra = {"target_hours": settings.MANUAL_OPERATION_TARGET_HOURS, **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
 
-    def _decide_page(self, request, operation_id, *, form_class, title, submit_label, decide, danger=False):
-        """The confirmation page of one decision (R18): GET shows it, POST (CSRF) decides."""
+    def _decide_page(self, request, operation_id, *, make_form, title, submit_label, decide, danger=False):
+        """The confirmation page of one decision (R18): GET shows it, POST (CSRF) decides.
+        ``make_form(operation, data)`` builds the form; ``decide(operation, form)`` calls the
+        service. A refusal of what was typed (a limit below the commitment, R41) comes back on
+        its field with nothing changed; any other refusal is a message on the operation's page."""
         operation = get_object_or_404(self.get_queryset(request), pk=operation_id)
         change_url = reverse("admin:manual_operations_manualoperation_change", args=[operation.pk])
         if not self.has_decide_permission(request):
@@ -326,15 +336,18 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         if not operation.is_open:
             messages.error(request, refusal_text(OperationAlreadyDecided(operation)))  # R14: who and when
             return redirect(change_url)
-        form = form_class(request.POST or None)
+        form = make_form(operation, request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                decided = decide(actor=request.user, operation_id=operation.pk, **form.cleaned_data)
+                decided = decide(operation, form)
             except DomainError as error:
-                messages.error(request, refusal_text(error))
+                if not set(error.fields or {}) & set(form.fields):
+                    messages.error(request, refusal_text(error))
+                    return redirect(change_url)
+                form_errors_from(form, error)
             else:
                 messages.success(request, f"Operation #{operation.pk} {decided.get_status_display().lower()}.")
-            return redirect(change_url)
+                return redirect(change_url)
         return form_page(
             request,
             self,
@@ -346,7 +359,50 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             object_url=change_url,
             cancel_url=change_url,
             intro=f"{operation.get_operation_display()} — {operation.account} — " + self._held(operation),
+            extra_html=self._decision_consequence(operation, approve=not danger),
         )
+
+    @staticmethod
+    def _decision_consequence(operation, *, approve):
+        """What the decision does, in the words of the operation's type (R15, R16, R41)."""
+        if presenters.is_credit_review(operation):
+            if approve:
+                figures = account_credit_figures(operation.account)
+                return format_html(
+                    '<p id="decision-consequence">Approving releases the held order to provisioning; the account '
+                    "stays approved. Held for: {}. Today the account's commitment is {} (this order included) and "
+                    "its limit {}. A new limit cannot be below that commitment; leave the terms as they are to "
+                    "keep them.</p>",
+                    ", ".join(presenters.hold_reason_labels(operation)).lower() or "—",
+                    format_price(figures.commitment),
+                    format_price(figures.limit) if figures.limit is not None else "none",
+                )
+            return mark_safe(
+                '<p id="decision-consequence">Declining fails the held order: the customer reads that their provider '
+                "did not approve it. The account stays approved with its credit terms.</p>"
+            )
+        return ""
+
+    def _approve_form(self, operation, data):
+        """R41, R43: a credit review's approval may set new terms, pre-filled with today's — the
+        review date left empty when the review was due, as approving clears it; a permission
+        operation's, pre-filled from the account class's default limit (R37)."""
+        account = operation.account
+        if presenters.is_credit_review(operation):
+            review_due = HoldReason.REVIEW_DUE in operation.hold_reasons
+            initial = {"postpaid_limit": account.postpaid_limit}
+            if not review_due:
+                initial["credit_review_on"] = account.credit_review_on
+            form = ApproveWithTermsForm(data, initial=initial, replacing=True)
+            if review_due:
+                form.fields["credit_review_on"].help_text = (
+                    "The review date was reached: approving clears it (the review took place), unless you set a "
+                    "new one here."
+                )
+            return form
+        form = ApproveWithTermsForm(data, initial=class_default_terms(account.account_class))
+        form.fields["postpaid_limit"].help_text = _limit_help(account)
+        return form
 
     @staticmethod
     def _held(operation):
@@ -356,25 +412,30 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         return f"order #{order.pk} ({order.plan.name}, {format_price(order.price)})."
 
     def approve_view(self, request, operation_id):
-        """R15: approve after a confirmation; the held order provisions after commit."""
+        """R15, R41: approve after a confirmation, with optional credit terms; the held order
+        provisions after commit."""
         return self._decide_page(
             request,
             operation_id,
-            form_class=ApproveForm,
+            make_form=self._approve_form,
             title=f"Approve operation #{operation_id}?",
             submit_label="Approve",
-            decide=manual_operation_approve,
+            decide=lambda operation, form: manual_operation_approve(
+                actor=request.user, operation_id=operation.pk, **form.service_kwargs()
+            ),
         )
 
     def decline_view(self, request, operation_id):
-        """R16: decline with a structured reason and an optional note."""
+        """R16, R41: decline with a structured reason and an optional note."""
         return self._decide_page(
             request,
             operation_id,
-            form_class=DeclineForm,
+            make_form=lambda operation, data: DeclineForm(data),
             title=f"Decline operation #{operation_id}?",
             submit_label="Decline",
-            decide=manual_operation_decline,
+            decide=lambda operation, form: manual_operation_decline(
+                actor=request.user, operation_id=operation.pk, **form.cleaned_data
+            ),
             danger=True,
         )
 
@@ -435,6 +496,15 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
             decide=manual_operation_decline_many,
             danger=True,
         )
+
+
+def _limit_help(account):
+    """The limit's help on a permission operation's approval: where the pre-filled value comes from."""
+    help_text = ApproveWithTermsForm.base_fields["postpaid_limit"].help_text
+    klass = account.account_class
+    if klass is not None and klass.default_postpaid_limit is not None:
+        return f"{help_text} Pre-filled with the default of the account class {klass.name}."
+    return help_text
 
 
 def refusal_text(error):

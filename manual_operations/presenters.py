@@ -12,7 +12,7 @@ from subscriptions.gate import GateCondition, GateDecision, postpay_gate
 from subscriptions.models import Period
 from subscriptions.money import format_price
 
-from .models import OperationOrigin, OperationStatus
+from .models import HoldReason, OperationOrigin, OperationStatus, OperationType
 
 
 def age_of(operation, now=None) -> timedelta:
@@ -92,6 +92,50 @@ def explain_held_order(order) -> str:
     )
 
 
+def is_credit_review(operation) -> bool:
+    return operation.operation == OperationType.CREDIT_REVIEW
+
+
+def hold_reason_labels(operation) -> list[str]:
+    """R39: a credit review's hold reasons, as the portal labels them, in R39's order."""
+    return [HoldReason(reason).label for reason in operation.hold_reasons if reason in HoldReason.values]
+
+
+def _credit_reason_text(reason, snapshot) -> str:
+    """One hold reason of R39 in words, with what the check read (the snapshot)."""
+    if reason == HoldReason.OVER_LIMIT:
+        return (
+            f"the order goes over the postpaid limit: the account's commitment was "
+            f"{format_price(snapshot.get('commitment'))} "
+            f"before the order, the order adds {format_price(snapshot.get('increase'))}, and its limit was "
+            f"{format_price(snapshot.get('postpaid_limit'))}"
+        )
+    if reason == HoldReason.REVIEW_DUE:
+        return "the account's review date was reached"
+    if reason == HoldReason.PAYMENT_HOLD:
+        return "the reseller's billing reported a payment hold on the account"
+    return reason
+
+
+def explain_credit_hold(operation) -> str:
+    """R39: why an approved account's order waits for a credit review — its hold reasons, in
+    their order, with the figures of the check; never R9's first-order wording."""
+    snapshot = operation.credit_snapshot or {}
+    reasons = [_credit_reason_text(reason, snapshot) for reason in operation.hold_reasons]
+    because = "; ".join(reasons) if reasons else "its credit terms"
+    return (
+        f"Held for a credit review because {because}. The order raises the account's commitment, and the account "
+        "is approved for postpaid ordering: it stays so whatever the decision."
+    )
+
+
+def explain_held(order, operation=None) -> str:
+    """Why ``order`` is held, in the words of the operation that holds it."""
+    if operation is not None and is_credit_review(operation):
+        return explain_credit_hold(operation)
+    return explain_held_order(order)
+
+
 def why_title(operation) -> str:
     if operation.order_id is not None:
         return "Why this order is held"
@@ -109,7 +153,7 @@ def why_held(operation, settings_row) -> list[str]:
         f"Order #{order.pk} ({order.get_type_display().lower()}, {order.plan.name}, "
         f"{order.get_period_display().lower()} period, {format_price(order.price)}) was placed by {placed_by} "
         f"at {_when(order.created_at)}.",
-        explain_held_order(order),
+        explain_held(order, operation),
         _now(operation, settings_row),
     ]
     return lines + _decision_lines(operation, settings_row)
@@ -126,6 +170,11 @@ def _decision_lines(operation, settings_row) -> list[str]:
     if operation.status != OperationStatus.APPROVAL_REQUIRED:
         return [f"{operation.get_status_display()} by {_who(operation.decided_by)} at {_when(operation.decided_at)}."]
     if not settings_row.is_manual and operation.order_id is not None:
+        if is_credit_review(operation):  # R43: terms are not checked now, but the review stays open (R4)
+            return [
+                "The mode is Automatically now: credit terms are not checked, but this order stays held until a "
+                "manager decides."
+            ]
         return ["The mode is Automatically now, but a held order stays held until a manager decides."]
     return []
 

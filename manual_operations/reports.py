@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from subscriptions.models import Order, OrderStatus
 
-from .models import ManualOperation, OperationStatus
+from .models import ManualOperation, OperationStatus, OperationType
 
 # R30: the median time to decision reads this many of the most recent decisions.
 MEDIAN_WINDOW = 1000
@@ -114,9 +114,20 @@ def queue_report(now=None):
     held = Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).aggregate(
         value=Sum(F("price")), count=Count("id")
     )
+    # R30, R43: both types of operation, counted in one grouped query.
+    per_type = dict(open_ops.order_by().values_list("operation").annotate(n=Count("id")))
+    open_by_type = [
+        {"value": value, "label": label, "count": per_type.get(value, 0)} for value, label in OperationType.choices
+    ]
+    held_for_credit_review = Order.objects.filter(
+        status=OrderStatus.WAITING_FOR_APPROVAL,
+        manual_operation__operation=OperationType.CREDIT_REVIEW,
+        manual_operation__status=OperationStatus.APPROVAL_REQUIRED,
+    ).aggregate(value=Sum(F("price")), count=Count("id"))
     return {
         "now": now,
-        "open_total": open_ops.count(),
+        "open_total": sum(row["count"] for row in open_by_type),
+        "open_by_type": open_by_type,
         "open_by_age": by_age,
         "median_time_to_decision": median_time_to_decision(),
         "median_window": MEDIAN_WINDOW,
@@ -127,4 +138,6 @@ def queue_report(now=None):
         "per_account_class": _rates(recent, "account__account_class", "account__account_class__name", "(no class)"),
         "held_orders_count": held["count"],
         "held_orders_value": held["value"] or Decimal("0.00"),
+        "held_for_credit_review_count": held_for_credit_review["count"],
+        "held_for_credit_review_value": held_for_credit_review["value"] or Decimal("0.00"),
     }

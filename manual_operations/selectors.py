@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, Sum
@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from audit.models import AuditLogEntry, ObjectType
 from subscriptions.models import BillingModel, Order, Period, Subscription
+from subscriptions.visibility import account_credit_figures
 
-from .models import ManualOperation
+from .models import ManualOperation, OperationType
 
 
 def manual_operation_list(*, status=None, account_id=None, operation=None):
@@ -37,6 +38,11 @@ class Exposure:
     monthly_postpaid_total: Decimal
     held_order_price: Decimal | None
     earlier_orders: list
+    # R43: for a credit review, the account's terms and figures today (the snapshot holds them
+    # as of the hold); None for a permission operation.
+    credit: object = None
+    credit_review_on: date | None = None
+    payment_hold: bool = False
 
     @property
     def account_age(self) -> timedelta:
@@ -54,13 +60,17 @@ def exposure_for(operation: ManualOperation) -> Exposure:
     earlier = Order.objects.filter(account=account).select_related("plan").order_by("-created_at")
     if operation.order_id is not None:
         earlier = earlier.exclude(pk=operation.order_id)
-    return Exposure(
+    exposure = Exposure(
         account_created_at=account.created_at,
         subscriptions=subscriptions,
         monthly_postpaid_total=monthly,
         held_order_price=operation.order.price if operation.order_id is not None else None,  # R36: none held
         earlier_orders=list(earlier[:20]),
     )
+    if operation.operation == OperationType.CREDIT_REVIEW:
+        exposure.credit = account_credit_figures(account)
+        exposure.credit_review_on, exposure.payment_hold = account.credit_review_on, account.payment_hold
+    return exposure
 
 
 # An account's entry of a review asked in advance is written in the transaction that opened

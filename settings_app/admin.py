@@ -30,6 +30,16 @@ MODE_SWITCH_WARNING = (
 )
 
 
+CREDIT_TO_AUTOMATIC = (
+    "Credit terms are kept but not checked in mode Automatically: no order is held for a credit review. Open "
+    "credit reviews stay open until a manager decides them."
+)
+CREDIT_TO_MANUAL = (
+    "Credit terms are checked again from the next order: an order that breaks them waits for a credit review. "
+    "Open credit reviews stay open until a manager decides them."
+)
+
+
 class PostpaySettingsForm(forms.Form):
     postpaid_permission_mode = forms.ChoiceField(
         label=PostpaySettings._meta.get_field("postpaid_permission_mode").verbose_name,
@@ -120,6 +130,11 @@ class PostpaySettingsAdmin(admin.ModelAdmin):
                 (PostpayPermission(value).label, count) for value, count in impact["accounts_by_status"].items()
             ],
             "held_orders": impact["held_orders"],
+            # R43: terms are kept in both modes and checked only in Manually; open credit reviews
+            # stay open until a manager decides them (R4).
+            "accounts_with_terms": impact["accounts_with_terms"],
+            "open_credit_reviews": impact["open_credit_reviews"],
+            "credit_note": CREDIT_TO_MANUAL if to_manual else CREDIT_TO_AUTOMATIC,
             "warning": MODE_SWITCH_WARNING,
             # R36b: who would be held at the next renewal, and where to approve them first.
             "to_approve": impact["to_approve_before_manual"] if to_manual else 0,

@@ -10,12 +10,15 @@ def postpay_settings_get():
 
 
 def postpay_mode_impact():
-    """R3: what a change of mode touches: accounts per permission status and held orders.
+    """R3, R43: what a change of mode touches: accounts per permission status, held orders,
+    approved accounts with credit terms (checked only in mode Manually) and open credit
+    reviews (they stay open whatever the mode, R4).
 
     Changing the mode changes none of them (R4); this is shown so the operator knows what
     becomes visible or invisible.
     """
-    from accounts.models import Account, PostpayPermission
+    from accounts.models import CREDIT_TERMS_Q, Account, PostpayPermission
+    from manual_operations.models import ManualOperation, OperationStatus, OperationType
     from subscriptions.models import Order, OrderStatus
     from subscriptions.selectors import accounts_to_approve_before_manual
 
@@ -25,4 +28,10 @@ def postpay_mode_impact():
         "held_orders": Order.objects.filter(status=OrderStatus.WAITING_FOR_APPROVAL).count(),
         # R36b: their next renewal would be held (R9) once the mode is Manually.
         "to_approve_before_manual": accounts_to_approve_before_manual().count(),
+        "accounts_with_terms": Account.objects.filter(CREDIT_TERMS_Q, postpay_permission=PostpayPermission.APPROVED)
+        .order_by()
+        .count(),
+        "open_credit_reviews": ManualOperation.objects.filter(
+            status=OperationStatus.APPROVAL_REQUIRED, operation=OperationType.CREDIT_REVIEW
+        ).count(),
     }

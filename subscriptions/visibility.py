@@ -94,10 +94,17 @@ def customer_credit(account, settings_row) -> CustomerCredit | None:
     mode Automatically, where terms are not checked (R43)."""
     from accounts.models import PostpayPermission
 
-    from .selectors import account_commitment
-
     if not settings_row.is_manual or account.postpay_permission != PostpayPermission.APPROVED:
         return None
+    return account_credit_figures(account)
+
+
+def account_credit_figures(account) -> CustomerCredit:
+    """R38, R43: an account's limit, commitment and what remains, whatever its status and the
+    mode — what operators read on the account page and a credit review's page; customers get
+    them only through ``customer_credit``."""
+    from .selectors import account_commitment
+
     commitment = account_commitment(account.pk)
     limit = account.postpaid_limit
     return CustomerCredit(limit=limit, commitment=commitment, available=None if limit is None else limit - commitment)

@@ -166,11 +166,11 @@ def test_r36c_the_preview_shows_every_column_as_the_service_writes_it(admin_clie
     before = snapshot()
     rows = preview_rows(upload(admin_client_for(superuser), GOOD.replace("Cirrus,", "  Cirrus  ,")).content.decode())
     assert rows == [
-        ("new", ["Acme Holdings", "billing@acme.example", "Enterprise", "max", "approved"]),
+        ("new", ["Acme Holdings", "billing@acme.example", "Enterprise", "max", "approved", "", ""]),
         # R36: the account this row matches is shown as it is, and stays so.
-        ("skip", ["Old Bolt", "AP@bolt.example", "Standard", "", "approved"]),
+        ("skip", ["Old Bolt", "AP@bolt.example", "Standard", "", "approved", "", ""]),
         # Trimmed as the service stores it; an empty permission is written as none.
-        ("new", ["Cirrus", "finance@cirrus.example", "", "", "none"]),
+        ("new", ["Cirrus", "finance@cirrus.example", "", "", "none", "", ""]),
     ]
     assert snapshot() == before
     assert existing.pk in Account.objects.values_list("pk", flat=True)
@@ -203,7 +203,7 @@ def test_the_import_matches_an_account_by_e_mail_as_the_service_does_whatever_it
     text = GOOD + "Acme Again,BILLING@ACME.EXAMPLE,,,none\n"
     rows = preview_rows(upload(client, text).content.decode())
     # The last row is the account the first one creates: skipped, shown as that account.
-    assert rows[0] == ("new", ["Acme Holdings", "billing@acme.example", "Enterprise", "max", "approved"])
+    assert rows[0] == ("new", ["Acme Holdings", "billing@acme.example", "Enterprise", "max", "approved", "", ""])
     assert rows[3] == ("skip", rows[0][1])
     assert confirm(client, upload(client, text)).status_code == 302
     assert Account.objects.filter(email__iexact="billing@acme.example").count() == 1

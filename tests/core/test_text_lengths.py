@@ -290,7 +290,7 @@ def _admin_form_cases(world):
     from accounts.admin import AccountCreateForm, CustomerLoginForm
     from events.admin import EndpointChangeForm, EndpointForm, ReplayForm
     from events.models import Event
-    from manual_operations.forms import ApproveForm, DeclineForm
+    from manual_operations.forms import ApproveForm, ApproveWithTermsForm, DeclineForm
     from settings_app.admin import PostpaySettingsForm
     from subscriptions.admin import PlanCreateForm
 
@@ -305,6 +305,7 @@ def _admin_form_cases(world):
             {"billing_model": "prepay", "price": "1.00", "trial_days": "0"},
         ),
         ApproveForm: (f"/admin/manual_operations/manualoperation/{approve.pk}/approve/", {}),
+        ApproveWithTermsForm: (f"/admin/accounts/account/{account.pk}/approve-in-advance/", {}),
         DeclineForm: (f"/admin/manual_operations/manualoperation/{decline.pk}/decline/", {"reason": "other"}),
         PostpaySettingsForm: ("/admin/settings_app/postpaysettings/1/change/", {"postpaid_permission_mode": "manual"}),
         # Saved: the answer is the page that shows the new secret once (200), not a redirect.
