@@ -14,7 +14,7 @@ from postpay_portal.settings import database_from_url
 from postpay_portal.tasks import purge_idempotency_records_task
 from subscriptions.models import Order
 from tests.api.conftest import body
-from tests.factories import AccountFactory, StaffFactory, api_token_for
+from tests.factories import AccountFactory, OperatorFactory, api_token_for
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_postgres_connects_within_a_bounded_time(monkeypatch):
 
 def decided_operations(manager, plan, waits_by_age):
     """Operations decided by ``manager``; ``waits_by_age``: (hours ago decided, wait in hours)."""
-    placer = StaffFactory(username="placer")
+    placer = OperatorFactory(username="placer")
     from subscriptions.services import order_place
 
     now = timezone.now()
