@@ -12,9 +12,9 @@ from events.models import DeliveryStatus, Event, WebhookDelivery
 from events.services import webhook_endpoint_create
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import place
-from tests.core.test_worker import wait_for
 from tests.events.receiver import block_until_released, sleep_for
+from tests.support.actions import place
+from tests.system.test_worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -6,8 +6,8 @@ from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline_many
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -175,9 +175,9 @@ def test_beat_folds_the_order_tally_through_a_real_worker(embedded_broker, start
     counts unchanged."""
     from subscriptions.models import OrderStatus, OrderTally
     from subscriptions.selectors import order_counts_by_status
-    from tests.core.helpers import place
     from tests.factories import CustomerFactory
     from tests.ops.conftest import wait_for
+    from tests.support.actions import place
 
     customers = [CustomerFactory(account=AccountFactory()) for _ in range(4)]
     for customer in customers:

@@ -12,8 +12,8 @@ from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus, OrderType
 from subscriptions.previews import order_preview
 from subscriptions.services import order_place, subscription_renew, subscription_switch
-from tests.core.helpers import counts
 from tests.factories import PlanFactory
+from tests.support.actions import counts
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from manual_operations.models import OperationStatus
 from manual_operations.services import manual_operation_approve
 from subscriptions.models import AttemptOutcome, Order, OrderStatus, Subscription
-from tests.core.helpers import place
 from tests.servers import RedisServer
+from tests.support.actions import place
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline
 from subscriptions.models import Order, OrderStatus, Subscription
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
 from tests.api.conftest import snapshot
 from tests.concurrency import run_together
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

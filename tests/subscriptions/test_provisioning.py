@@ -16,8 +16,8 @@ from subscriptions.services import (
     subscription_switch,
 )
 from subscriptions.tasks import provision_order_task
-from tests.core.helpers import counts, place
 from tests.factories import PlanFactory
+from tests.support.actions import counts, place
 
 pytestmark = pytest.mark.django_db
 

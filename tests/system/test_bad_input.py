@@ -5,7 +5,7 @@ import pytest
 from accounts.services import account_create, account_update
 from audit.models import AuditLogEntry
 from subscriptions.services import order_place, subscription_renew, subscription_switch
-from tests.core.helpers import counts, place
+from tests.support.actions import counts, place
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from audit.models import AuditLogEntry
 from manual_operations.models import ManualOperation, OperationStatus, OperationType
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import counts, place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import counts, place
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from manual_operations.services import manual_operation_approve
 from settings_app.models import PostpaySettings
 from settings_app.selectors import postpay_mode_impact, postpay_settings_get
 from settings_app.services import postpay_settings_update
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

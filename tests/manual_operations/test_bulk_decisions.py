@@ -24,8 +24,8 @@ from subscriptions.models import Order
 from subscriptions.services.provisioning import enqueue_provisioning_many
 from tests.api.conftest import snapshot
 from tests.concurrency import run_together
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 
