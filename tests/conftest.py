@@ -143,6 +143,15 @@ def manual_mode(db):
     return postpay_settings_update(actor=None, postpaid_permission_mode="manual")
 
 
+@pytest.fixture
+def held_order(manual_mode, customer_alice, postpaid_plan):
+    """R9: alice's first gated order is held with a manual operation open; her account is
+    under review. Its on_commit work (the managers' mail, R19) does not run."""
+    from tests.support.actions import place
+
+    return place(customer_alice, postpaid_plan)
+
+
 # --- real servers and workers --------------------------------------------------------------
 
 

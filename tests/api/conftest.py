@@ -95,16 +95,6 @@ def waiting_order(customer_alice, prepaid_plan):
 
 
 @pytest.fixture
-def held_order(manual_mode, customer_alice, postpaid_plan):
-    """R9: alice's first gated order is held and a manual operation opened."""
-    from subscriptions.services import order_place
-
-    return order_place(
-        actor=customer_alice, account_id=customer_alice.account_id, plan_id=postpaid_plan.pk, period="commercial"
-    )
-
-
-@pytest.fixture
 def operation(held_order):
     return held_order.manual_operation
 

@@ -34,7 +34,8 @@ def order_status(order):
     return Order.objects.get(pk=order.pk).status
 
 
-def held_order(customer, plan):
+def place_held(customer, plan):
+    """``place``, held for review (R9): what the tests then approve while a worker runs."""
     order = place(customer, plan)
     assert order.status == OrderStatus.WAITING_FOR_APPROVAL
     return order
@@ -45,7 +46,7 @@ def test_r15_approved_order_completes_through_a_worker_on_redis(
     manual_mode, customer_alice, postpaid_plan, manager_max, redis_broker, start_worker
 ):
     worker = start_worker(broker_url=redis_broker)
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
     assert Subscription.objects.filter(origin_order=order).count() == 1
@@ -57,7 +58,7 @@ def test_r15_approved_order_completes_through_a_worker_on_the_embedded_broker(
 ):
     url, options = embedded_broker
     worker = start_worker(broker_url=url, transport_options=options)
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
     assert Subscription.objects.filter(origin_order=order).count() == 1
@@ -74,7 +75,7 @@ def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_mess
 
     worker = start_worker(broker_url=redis_broker)
     orders = [
-        held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
+        place_held(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
         for i in range(3)
     ]
     done, _ = manual_operation_approve_many(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
@@ -103,7 +104,7 @@ def test_r22_a_worker_killed_mid_provisioning_is_recovered_once(
             "PROVISIONING_SWEEP_AFTER_SECONDS": "3600",  # this worker's sweep must not interfere
         },
     )
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     wait_for(
         lambda: order.attempts.filter(outcome=AttemptOutcome.RUNNING).exists(),
@@ -130,7 +131,7 @@ def test_r22_broker_down_at_approval_the_decision_commits_and_the_sweep_finishes
     try:
         use_broker(redis.url)
         worker = start_worker(broker_url=redis.url, beat=True, env=FAST_SWEEP)
-        order = held_order(customer_alice, postpaid_plan)
+        order = place_held(customer_alice, postpaid_plan)
         redis.stop()
 
         started = time.monotonic()
