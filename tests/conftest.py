@@ -1,30 +1,27 @@
 """Fixtures shared by every test: personas, plans, real servers and real workers."""
 
 import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from tests.servers import CeleryWorker, RedisServer, filesystem_broker
+from tests.servers import (
+    CeleryWorker,
+    RedisServer,
+    chromium_path,
+    database_url_for_workers,
+    filesystem_broker,
+    postgres_in_use,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _postgres_available():
-    return connection.vendor == "postgresql"
-
-
-def _chromium_path():
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 REQUIREMENTS = {
-    "postgres": (_postgres_available, "PostgreSQL is not installed (initdb/pg_ctl not found)"),
+    "postgres": (postgres_in_use, "PostgreSQL is not installed (initdb/pg_ctl not found)"),
     "redis": (RedisServer.available, "redis-server is not installed"),
-    "chromium": (lambda: _chromium_path() is not None, "Debian's chromium is not installed"),
+    "chromium": (lambda: chromium_path() is not None, "Debian's chromium is not installed"),
 }
 
 
@@ -188,14 +185,6 @@ def use_broker():
     yield switch
     _reset_pools()
     app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
-
-
-def database_url_for_workers():
-    """The URL of the test database this session uses, for worker processes."""
-    s = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    return f"sqlite:///{s['NAME']}"
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import pytest
 
 from postpay_portal.models import IdempotencyRecord
 from subscriptions.models import Order
-from tests.api.conftest import body, snapshot
 from tests.concurrency import run_together
-from tests.support.api import api_place
+from tests.support.api import api_place, body
+from tests.support.state import snapshot
 
 
 @pytest.mark.django_db

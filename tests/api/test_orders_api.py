@@ -5,8 +5,8 @@ import pytest
 from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order, OrderStatus
-from tests.api.conftest import body, snapshot
-from tests.support.api import api_place
+from tests.support.api import api_place, body
+from tests.support.state import snapshot
 
 ORDER_FIELDS = {
     "id",

@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from subscriptions.services import order_place
-from tests.api.conftest import body, snapshot
-from tests.support.api import api_place
+from tests.support.api import api_place, body
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

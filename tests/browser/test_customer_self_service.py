@@ -15,8 +15,8 @@ from settings_app.services import postpay_settings_update
 from subscriptions import views as subscription_views
 from subscriptions.models import Order, OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay, order_place, order_provision
-from tests.browser.test_layout_and_accessibility import serious_violations
 from tests.factories import PASSWORD, AccountFactory, CustomerFactory, OperatorFactory, PlanFactory
+from tests.support.browser import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

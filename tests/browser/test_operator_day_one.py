@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve
-from tests.browser.test_operator_portal import log_in
 from tests.factories import ManagerFactory, PlanFactory
-from tests.support.browser import named_held_operation
+from tests.support.browser import log_in, named_held_operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from manual_operations.services import manual_operation_approve, manual_operatio
 from settings_app.selectors import postpay_settings_get
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from tests.factories import PASSWORD, AccountFactory, ManagerFactory, PlanFactory, UserFactory
-from tests.support.browser import named_held_operation
+from tests.factories import AccountFactory, ManagerFactory, PlanFactory, UserFactory
+from tests.support.browser import log_in, named_held_operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,14 +37,6 @@ def queue_data():
     AccountFactory(name="Vandelay Industries", account_class="Standard", preapproved=True)
     AccountFactory(name="Stark Retail", account_class="Enterprise", manager="mia")
     return manager, operations
-
-
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text("Log out")
 
 
 def wait_for_status(order_id, status, timeout=60.0):

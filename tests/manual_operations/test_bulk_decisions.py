@@ -22,10 +22,10 @@ from manual_operations.services import (
 )
 from subscriptions.models import Order
 from subscriptions.services.provisioning import enqueue_provisioning_many
-from tests.api.conftest import snapshot
 from tests.concurrency import run_together
 from tests.factories import AccountFactory, CustomerFactory
 from tests.support.actions import held_for_new_account
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,8 @@ from postpay_portal.models import IdempotencyRecord
 from postpay_portal.settings import database_from_url
 from postpay_portal.tasks import purge_idempotency_records_task
 from subscriptions.models import Order
-from tests.api.conftest import body
 from tests.factories import AccountFactory, StaffFactory, api_token_for
-from tests.support.api import api_place
+from tests.support.api import api_place, body
 
 
 @pytest.fixture
@@ -171,8 +170,8 @@ def test_beat_folds_the_order_tally_through_a_real_worker(embedded_broker, start
     from subscriptions.models import OrderStatus, OrderTally
     from subscriptions.selectors import order_counts_by_status
     from tests.factories import CustomerFactory
-    from tests.ops.conftest import wait_for
     from tests.support.actions import place
+    from tests.support.waiting import wait_for
 
     customers = [CustomerFactory(account=AccountFactory()) for _ in range(4)]
     for customer in customers:

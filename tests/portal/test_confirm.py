@@ -13,7 +13,8 @@ from subscriptions.models import Order, OrderStatus, OrderType
 from subscriptions.previews import order_preview
 from subscriptions.services import order_place, subscription_renew, subscription_switch
 from tests.factories import PlanFactory
-from tests.support.actions import counts, place_committed
+from tests.support.actions import place_committed
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 

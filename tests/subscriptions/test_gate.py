@@ -8,7 +8,8 @@ from manual_operations.models import ManualOperation, OperationStatus, Operation
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
 from tests.factories import AccountFactory, CustomerFactory
-from tests.support.actions import counts, place
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ from subscriptions.services import (
 )
 from subscriptions.tasks import provision_order_task
 from tests.factories import PlanFactory
-from tests.support.actions import counts, place
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,6 @@ customer or an operator would place them, never rows written by hand."""
 
 from django.test import TestCase
 
-from manual_operations.models import ManualOperation
-from subscriptions.models import Order, Subscription
 from subscriptions.services import order_place
 from tests.factories import AccountFactory, CustomerFactory
 
@@ -29,8 +27,3 @@ def held_for_new_account(plan, name="Held Co", *, username=None, **account_kwarg
     account = AccountFactory(name=name, **account_kwargs)
     customer = CustomerFactory(account=account, **({"username": username} if username is not None else {}))
     return place(customer, plan)
-
-
-def counts():
-    """What a refusal must leave unchanged."""
-    return (Order.objects.count(), ManualOperation.objects.count(), Subscription.objects.count())

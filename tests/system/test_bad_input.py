@@ -5,7 +5,8 @@ import pytest
 from accounts.services import account_create, account_update
 from audit.models import AuditLogEntry
 from subscriptions.services import order_place, subscription_renew, subscription_switch
-from tests.support.actions import counts, place
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 
