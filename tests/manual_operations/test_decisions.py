@@ -5,8 +5,10 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account, PostpayPermission
+from manual_operations.errors import OperationAlreadyDecided
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline
+from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
 from subscriptions.models import Order, OrderStatus, Subscription
 from tests.support.actions import place
 
@@ -70,7 +72,7 @@ def test_r16_decline_fails_the_order_and_tells_the_customer_nothing(
 
 def test_r16_decline_requires_a_structured_reason(held_order, manager_max):
     for reason in ["", None, "because", "CREDIT_RISK"]:
-        with pytest.raises(Exception) as exc:
+        with pytest.raises(InvalidInput) as exc:
             manual_operation_decline(actor=manager_max, operation_id=held_order.manual_operation.pk, reason=reason)
         assert exc.value.code == "invalid"
         assert "reason" in exc.value.fields
@@ -80,7 +82,7 @@ def test_r16_decline_requires_a_structured_reason(held_order, manager_max):
 @pytest.mark.parametrize("decide", ["approve", "decline"])
 def test_r14_only_managers_decide(decide, held_order, staff_sam, customer_alice):
     for actor in (staff_sam, customer_alice, None):
-        with pytest.raises(Exception) as exc:
+        with pytest.raises(PermissionDenied) as exc:
             if decide == "approve":
                 manual_operation_approve(actor=actor, operation_id=held_order.manual_operation.pk)
             else:
@@ -107,7 +109,7 @@ def test_r14_a_decision_is_final_and_names_who_decided(held_order, manager_max):
             actor=manager_max, operation_id=held_order.manual_operation.pk, reason="other"
         ),
     ):
-        with pytest.raises(Exception) as exc:
+        with pytest.raises(OperationAlreadyDecided) as exc:
             second()
         assert exc.value.code == "operation_already_decided"
         assert exc.value.status == 409
@@ -149,7 +151,7 @@ def test_r12_database_allows_one_open_operation_per_account(held_order):
 
 
 def test_unknown_operation_is_not_found(manager_max):
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(NotFound) as exc:
         manual_operation_approve(actor=manager_max, operation_id=999999)
     assert exc.value.code == "not_found"
 

@@ -5,6 +5,7 @@ import pytest
 
 from audit.models import AuditLogEntry
 from audit.selectors import audit_log_list
+from postpay_portal.errors import InvalidInput, PermissionDenied
 from settings_app.models import PostpaySettings
 from settings_app.selectors import postpay_mode_impact, postpay_settings_get
 from settings_app.services import postpay_settings_update
@@ -41,10 +42,10 @@ def test_r3_every_settings_change_is_recorded(manager_max):
 
 
 def test_r3_settings_refuse_bad_values_and_non_operators(manager_max, customer_alice):
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidInput) as exc:
         postpay_settings_update(actor=manager_max, postpaid_permission_mode="sometimes")
     assert exc.value.code == "invalid"
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(PermissionDenied) as exc:
         postpay_settings_update(actor=customer_alice, postpaid_permission_mode="manual")
     assert exc.value.code == "permission_denied"
     assert postpay_settings_get().postpaid_permission_mode == "automatic"
