@@ -44,6 +44,29 @@ def terminate(proc, timeout):
             proc.wait()
 
 
+def postgres_in_use():
+    """Whether the session's test database is PostgreSQL (the test settings start one when it
+    is installed)."""
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def chromium_path():
+    """Debian's Chromium, which Playwright drives here (RECIPES), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def database_url_for_workers():
+    """The URL of the test database this session uses, for worker and web processes."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
 def wait_for_port(port, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -4,9 +4,7 @@ reached through the real services (STYLE §7)."""
 import pytest
 from django.contrib.auth.models import Permission
 
-from manual_operations.models import ManualOperation
-from subscriptions.services import order_place
-from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import held_for_new_account
 
 OPERATOR_VIEW_PERMISSIONS = [
     "view_account",
@@ -45,14 +43,10 @@ def admin_client_for(client):
 
 @pytest.fixture
 def held_operation_for(postpaid_plan_no_trial):
-    """R9: a customer's first gated order opens an operation (needs manual_mode)."""
+    """``held_operation_for(name, **account_kwargs)`` → the operation of a new account's first
+    gated order (R9; needs manual_mode)."""
 
     def make(name="Held Co", **account_kwargs):
-        account = AccountFactory(name=name, **account_kwargs)
-        customer = CustomerFactory(account=account)
-        order = order_place(
-            actor=customer, account_id=account.pk, plan_id=postpaid_plan_no_trial.pk, period="commercial"
-        )
-        return ManualOperation.objects.get(order=order)
+        return held_for_new_account(postpaid_plan_no_trial, name, **account_kwargs).manual_operation
 
     return make

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account
-from tests.api.conftest import snapshot
 from tests.factories import AccountFactory
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from accounts.models import Account, AccountClass, PostpayPermission
 from audit.models import AuditLogEntry
-from tests.api.conftest import snapshot
 from tests.factories import AccountFactory
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,9 @@ from audit.models import AuditLogEntry
 from manual_operations.models import ManualOperation, OperationStatus, OperationType
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from subscriptions.services import order_place, order_provision
+from subscriptions.services import order_provision
 from tests.factories import AccountFactory, CustomerFactory, PlanFactory
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 
@@ -93,10 +94,6 @@ def standard(db):
 
 def customer_of(name, **account_kwargs):
     return CustomerFactory(username=name.split()[0].lower(), account=AccountFactory(name=name, **account_kwargs))
-
-
-def place(customer, plan, period="commercial"):
-    return order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period=period)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from accounts.models import Account
 from postpay_portal.admin_import import UPLOAD_GONE, SessionUploadStorage
-from tests.api.conftest import snapshot
 from tests.factories import SuperuserFactory
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

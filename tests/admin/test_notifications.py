@@ -13,29 +13,28 @@ from django.core import mail
 from manual_operations.models import ManualOperation
 from manual_operations.services import manual_operation_approve, manual_operation_decline
 from subscriptions.services import order_place
+from tests.support.actions import place_committed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def held(manual_mode, customer_alice, postpaid_plan_no_trial, manager_max, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(
-            actor=customer_alice,
-            account_id=customer_alice.account_id,
-            plan_id=postpaid_plan_no_trial.pk,
-            period="commercial",
-        )
-    return ManualOperation.objects.get(order=order)
+def notified_operation(manual_mode, customer_alice, postpaid_plan_no_trial, manager_max):
+    """R9, R19: the operation of alice's held order, committed: unlike ``held_order``, its
+    on_commit work ran, so the managers' mail is in the outbox."""
+    return place_committed(customer_alice, postpaid_plan_no_trial).manual_operation
 
 
 @pytest.mark.django_db
-def test_r19_managers_are_mailed_when_an_operation_is_created(held, manager_max):
+def test_r19_managers_are_mailed_when_an_operation_is_created(notified_operation, manager_max):
     [message] = mail.outbox
     assert manager_max.email in message.to
     assert "alice@alice.example" not in message.to and "billing@alice.example" not in message.to
     assert "Approval required" in message.subject
-    assert f"{settings.POSTPAY_BASE_URL}/admin/manual_operations/manualoperation/{held.pk}/change/" in message.body
+    assert (
+        f"{settings.POSTPAY_BASE_URL}/admin/manual_operations/manualoperation/{notified_operation.pk}/change/"
+        in message.body
+    )
 
 
 @pytest.mark.django_db
@@ -85,19 +84,23 @@ def test_docker_compose_passes_the_base_url_to_the_processes_that_send_mail():
 
 @pytest.mark.django_db
 def test_r19_customer_is_mailed_when_the_approved_order_completes(
-    held, manager_max, django_capture_on_commit_callbacks
+    notified_operation, manager_max, django_capture_on_commit_callbacks
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        manual_operation_approve(actor=manager_max, operation_id=held.pk)
+        manual_operation_approve(actor=manager_max, operation_id=notified_operation.pk)
     [message] = mail.outbox
     assert set(message.to) == {"alice@alice.example", "billing@alice.example"}
     assert "complete" in message.subject
 
 
 @pytest.mark.django_db
-def test_r16_r19_nothing_is_mailed_to_the_customer_on_a_decline(held, manager_max, django_capture_on_commit_callbacks):
+def test_r16_r19_nothing_is_mailed_to_the_customer_on_a_decline(
+    notified_operation, manager_max, django_capture_on_commit_callbacks
+):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        manual_operation_decline(actor=manager_max, operation_id=held.pk, reason="credit_risk", note="secret")
+        manual_operation_decline(
+            actor=manager_max, operation_id=notified_operation.pk, reason="credit_risk", note="secret"
+        )
     assert mail.outbox == []

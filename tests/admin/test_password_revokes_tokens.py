@@ -1,5 +1,5 @@
 """A password change revokes the login's API tokens, whichever way it is changed
-(issue 9, finding 8): the customer portal, the admin's own password page, the admin's change
+(security review finding 8): the customer portal, the admin's own password page, the admin's change
 of another user's password, and ``manage.py changepassword``."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""R30's queue report reads as people read (issue 9, finding 11): durations such as
+"""R30's queue report reads as people read (security review finding 11): durations such as
 "3 h 12 min" or "under a minute", never a raw timedelta; money with two decimals and
 thousands separators."""
 

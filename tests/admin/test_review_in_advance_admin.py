@@ -12,9 +12,9 @@ from manual_operations.models import ManualOperation, OperationOrigin, Operation
 from manual_operations.services import manual_operation_ask_in_advance, manual_operation_decline
 from postpay_portal.admin_site import SELECTION_FIELD
 from tests.admin.bulk import signed_selection
-from tests.api.conftest import snapshot
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

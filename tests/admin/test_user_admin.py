@@ -1,4 +1,4 @@
-"""The user admin (SPEC R33; issue 9, finding 9): only superusers grant staff, superuser,
+"""The user admin (SPEC R33; security review finding 9): only superusers grant staff, superuser,
 groups or permissions; a non-superuser changes no superuser (nor another operator); customer
 logins are made only through ``account_user_create``, so the user admin never sets ``account``.
 And a refusal of ``account_update`` in the account admin shows only the error."""

@@ -4,8 +4,9 @@ whatever its case (``fields.email``), as ``accounts.services`` does for every fa
 
 import pytest
 
-from tests.api.conftest import body, snapshot
 from tests.factories import AccountFactory
+from tests.support.api import body
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

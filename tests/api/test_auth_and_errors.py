@@ -8,8 +8,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from tests.api.conftest import body, snapshot
 from tests.factories import PASSWORD
+from tests.support.api import body
+from tests.support.state import snapshot
 
 
 @pytest.mark.django_db

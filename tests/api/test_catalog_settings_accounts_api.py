@@ -5,7 +5,8 @@ import pytest
 
 from accounts.models import Account, PostpayPermission, User
 from audit.models import AuditLogEntry
-from tests.api.conftest import body, snapshot
+from tests.support.api import body
+from tests.support.state import snapshot
 
 ACCOUNT_FIELDS = {
     "id",

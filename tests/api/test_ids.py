@@ -26,8 +26,9 @@ from manual_operations.services import manual_operation_approve, manual_operatio
 from postpay_portal.errors import DomainError
 from postpay_portal.ids import MAX_ID, parse_id
 from subscriptions.services import order_cancel, order_place
-from tests.api.conftest import body, snapshot
 from tests.servers import ROOT
+from tests.support.api import body
+from tests.support.state import snapshot
 
 PAST_RANGE = [MAX_ID + 1, 2**64, int("9" * 40)]
 CRAFTED_SELECTION = [str(MAX_ID + 1), str(2**64), "9" * 40, "abc", "-1", "1.5", "0", ""]

@@ -5,7 +5,8 @@ import pytest
 
 from accounts.models import Account, PostpayPermission
 from subscriptions.models import Order, OrderStatus
-from tests.api.conftest import body, snapshot
+from tests.support.api import body
+from tests.support.state import snapshot
 
 OPERATION_FIELDS = {
     "id",

@@ -7,8 +7,7 @@ seen each of those bodies.
 
 import pytest
 
-from tests.api import conftest
-from tests.api.conftest import body
+from tests.support.api import CUSTOMER_BODIES, assert_no_decline_shown, body
 
 
 @pytest.mark.django_db
@@ -16,7 +15,7 @@ def test_r6_r24_r28_declined_customer_sees_under_review_everywhere(
     api, customer_alice, subscription, declined_order, prepaid_plan, postpaid_plan, waiting_order
 ):
     client = api(customer_alice)
-    conftest.CUSTOMER_BODIES.clear()
+    CUSTOMER_BODIES.clear()
     calls = [
         client.get("/api/v1/account/"),
         client.get("/api/v1/orders/"),
@@ -37,7 +36,7 @@ def test_r6_r24_r28_declined_customer_sees_under_review_everywhere(
         client.get("/api/v1/audit-log/"),
         client.get("/api/v1/accounts/"),
     ]
-    assert len(conftest.CUSTOMER_BODIES) == len(calls)
+    assert len(CUSTOMER_BODIES) == len(calls)
     assert body(calls[0])["postpay_permission"] == "under_review"
     shown = body(calls[5])
     assert shown["status"] == "waiting_for_approval" and shown["failure_reason"] is None
@@ -51,7 +50,7 @@ def test_the_scan_fails_on_what_staff_are_shown(api, customer_alice, staff_sam, 
     """The scan is not vacuous: the staff view of the same order would fail it."""
     staff_body = api(staff_sam).get(f"/api/v1/orders/{declined_order.pk}/").content.decode()
     with pytest.raises(AssertionError):
-        conftest.assert_no_decline_shown([(customer_alice.account_id, staff_body)])
+        assert_no_decline_shown([(customer_alice.account_id, staff_body)])
     masked = staff_body.replace('"postpay_declined"', "null")
     with pytest.raises(AssertionError, match="declined account"):
-        conftest.assert_no_decline_shown([(customer_alice.account_id, masked)])
+        assert_no_decline_shown([(customer_alice.account_id, masked)])

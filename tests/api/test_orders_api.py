@@ -5,7 +5,8 @@ import pytest
 from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order, OrderStatus
-from tests.api.conftest import body, snapshot
+from tests.support.api import api_place, body
+from tests.support.state import snapshot
 
 ORDER_FIELDS = {
     "id",
@@ -24,13 +25,9 @@ ORDER_FIELDS = {
 }
 
 
-def place(client, **payload):
-    return client.post("/api/v1/orders/", payload, format="json")
-
-
 @pytest.mark.django_db
 def test_r9_first_gated_order_is_201_held_with_an_operation(api, manual_mode, customer_alice, postpaid_plan):
-    response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
+    response = api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
     assert response.status_code == 201
     order = body(response)
     assert set(order) == ORDER_FIELDS
@@ -46,7 +43,7 @@ def test_r9_first_gated_order_is_201_held_with_an_operation(api, manual_mode, cu
 
 @pytest.mark.django_db
 def test_r21_automatic_mode_postpaid_order_goes_to_provisioning(api, customer_alice, postpaid_plan):
-    response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
+    response = api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
     assert response.status_code == 201
     assert body(response)["status"] == "provisioning"
 
@@ -54,11 +51,11 @@ def test_r21_automatic_mode_postpaid_order_goes_to_provisioning(api, customer_al
 @pytest.mark.django_db
 def test_r5_staff_order_needs_the_account_and_obeys_the_gate(api, manual_mode, staff_sam, alice_account, postpaid_plan):
     before = snapshot()
-    missing = place(api(staff_sam), plan=postpaid_plan.pk, period="commercial")
+    missing = api_place(api(staff_sam), plan=postpaid_plan.pk, period="commercial")
     assert missing.status_code == 400
     assert body(missing)["code"] == "invalid" and "account" in body(missing)["fields"]
     assert snapshot() == before
-    response = place(api(staff_sam), plan=postpaid_plan.pk, period="commercial", account=alice_account.pk)
+    response = api_place(api(staff_sam), plan=postpaid_plan.pk, period="commercial", account=alice_account.pk)
     assert response.status_code == 201
     assert body(response)["status"] == "waiting_for_approval"
     assert body(response)["created_by"] == "sam"
@@ -69,7 +66,7 @@ def test_r10_order_of_an_account_under_review_is_409_and_creates_nothing(
     api, held_order, customer_alice, postpaid_plan
 ):
     before = snapshot()
-    response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
+    response = api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
     assert response.status_code == 409
     assert body(response)["code"] == "postpay_under_review"
     assert snapshot() == before
@@ -80,9 +77,9 @@ def test_r10_declined_account_is_postpay_declined_for_staff_and_under_review_for
     api, declined_order, customer_alice, staff_sam, postpaid_plan
 ):
     before = snapshot()
-    staff = place(api(staff_sam), plan=postpaid_plan.pk, period="commercial", account=customer_alice.account_id)
+    staff = api_place(api(staff_sam), plan=postpaid_plan.pk, period="commercial", account=customer_alice.account_id)
     assert staff.status_code == 409 and body(staff)["code"] == "postpay_declined"
-    customer = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
+    customer = api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial")
     assert customer.status_code == 409 and body(customer)["code"] == "postpay_under_review"
     assert snapshot() == before
 
@@ -107,7 +104,7 @@ def test_r31_id_fields_accept_only_json_integers(api, customer_alice, postpaid_p
     if payload.get("account") == "ACCOUNT_AS_STRING":
         payload["account"] = str(customer_alice.account_id)
     before = snapshot()
-    response = place(api(customer_alice), **payload)
+    response = api_place(api(customer_alice), **payload)
     assert response.status_code == 400
     assert body(response)["code"] == "invalid"
     assert field in body(response)["fields"]
@@ -117,9 +114,9 @@ def test_r31_id_fields_accept_only_json_integers(api, customer_alice, postpaid_p
 @pytest.mark.django_db
 def test_r31_unknown_plan_and_trial_without_trial_are_400_on_their_field(api, customer_alice, postpaid_plan_no_trial):
     before = snapshot()
-    unknown = place(api(customer_alice), plan=999999, period="commercial")
+    unknown = api_place(api(customer_alice), plan=999999, period="commercial")
     assert unknown.status_code == 400 and list(body(unknown)["fields"]) == ["plan"]
-    trial = place(api(customer_alice), plan=postpaid_plan_no_trial.pk, period="trial")
+    trial = api_place(api(customer_alice), plan=postpaid_plan_no_trial.pk, period="trial")
     assert trial.status_code == 400 and list(body(trial)["fields"]) == ["period"]
     assert snapshot() == before
 
@@ -127,23 +124,27 @@ def test_r31_unknown_plan_and_trial_without_trial_are_400_on_their_field(api, cu
 @pytest.mark.django_db
 def test_r31_another_accounts_id_in_the_body_is_404(api, customer_alice, outsider_oscar, postpaid_plan):
     before = snapshot()
-    response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial", account=outsider_oscar.account_id)
+    response = api_place(
+        api(customer_alice), plan=postpaid_plan.pk, period="commercial", account=outsider_oscar.account_id
+    )
     assert response.status_code == 404 and body(response)["code"] == "not_found"
-    missing = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial", account=987654)
+    missing = api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial", account=987654)
     assert body(missing) == body(response)
     assert snapshot() == before
 
 
 @pytest.mark.django_db
 def test_unknown_fields_are_ignored(api, customer_alice, postpaid_plan):
-    response = place(api(customer_alice), plan=postpaid_plan.pk, period="commercial", colour="blue", status="completed")
+    response = api_place(
+        api(customer_alice), plan=postpaid_plan.pk, period="commercial", colour="blue", status="completed"
+    )
     assert response.status_code == 201
     assert body(response)["status"] == "provisioning"
 
 
 @pytest.mark.django_db
 def test_r24_customers_list_only_their_own_orders(api, customer_alice, outsider_oscar, waiting_order, prepaid_plan):
-    place(api(outsider_oscar), plan=prepaid_plan.pk, period="commercial")
+    api_place(api(outsider_oscar), plan=prepaid_plan.pk, period="commercial")
     mine = body(api(customer_alice).get("/api/v1/orders/"))
     assert mine["count"] == 1 and mine["results"][0]["id"] == waiting_order.pk
     assert body(api(customer_alice).get(f"/api/v1/orders/?account={outsider_oscar.account_id}"))["count"] == 0
@@ -153,7 +154,7 @@ def test_r24_customers_list_only_their_own_orders(api, customer_alice, outsider_
 def test_staff_filter_orders_by_account_and_status(
     api, staff_sam, waiting_order, held_order, outsider_oscar, prepaid_plan
 ):
-    place(api(outsider_oscar), plan=prepaid_plan.pk, period="commercial")
+    api_place(api(outsider_oscar), plan=prepaid_plan.pk, period="commercial")
     staff = api(staff_sam)
     assert body(staff.get("/api/v1/orders/"))["count"] == 3
     by_account = body(staff.get(f"/api/v1/orders/?account={waiting_order.account_id}"))
@@ -216,7 +217,7 @@ def test_r25_customer_cancels_waiting_order_but_not_a_held_one(
 ):
     response = api(customer_alice).post(f"/api/v1/orders/{waiting_order.pk}/cancel/")
     assert response.status_code == 200 and body(response)["status"] == "cancelled"
-    held = body(place(api(customer_alice), plan=postpaid_plan.pk, period="commercial"))
+    held = body(api_place(api(customer_alice), plan=postpaid_plan.pk, period="commercial"))
     before = snapshot()
     refused = api(customer_alice).post(f"/api/v1/orders/{held['id']}/cancel/")
     assert refused.status_code == 409 and body(refused)["code"] == "invalid_order_status"
@@ -278,5 +279,5 @@ def test_r24_a_placed_order_answers_exactly_what_its_get_shows_to_its_placer(
         (manager_max, {"plan": prepaid_plan.pk, "period": "commercial", "account": alice_account.pk}),
     ):
         client = api(user)
-        placed = body(place(client, **payload))
+        placed = body(api_place(client, **payload))
         assert placed == body(client.get(f"/api/v1/orders/{placed['id']}/"))

@@ -5,7 +5,8 @@ import pytest
 
 from manual_operations.models import ManualOperation
 from manual_operations.services import manual_operation_decline
-from tests.api.conftest import body, snapshot
+from tests.support.api import body
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

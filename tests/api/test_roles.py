@@ -16,7 +16,8 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.api.conftest import body, snapshot
+from tests.support.api import body
+from tests.support.state import snapshot
 
 ROLES = ["anonymous", "customer", "other_customer", "bare_staff", "operator", "manager", "superuser"]
 CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}

@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
 from events.services import webhook_endpoint_create
 from postpay_portal.groups import WEBHOOK_MANAGERS_GROUP
 from subscriptions.services import order_place
-from tests.api import conftest
 from tests.factories import api_token_for, join_groups
+from tests.support.api import CUSTOMER_BODIES
 
 CHECKS = [
     not_a_server_error,
@@ -77,7 +77,7 @@ def _fuzz(schema, user, max_examples):
             def run(case):
                 response = case.call_and_validate(headers=headers, checks=CHECKS)
                 if not user.is_staff:
-                    conftest.CUSTOMER_BODIES.append((user.account_id, response.text))
+                    CUSTOMER_BODIES.append((user.account_id, response.text))
 
             try:
                 run()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import body, snapshot
+from tests.support.api import body
+from tests.support.state import snapshot
 
 SUBSCRIPTION_FIELDS = {"id", "account", "plan", "period", "status", "started_at", "current_period_end"}
 

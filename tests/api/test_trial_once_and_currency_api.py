@@ -5,20 +5,17 @@ import pytest
 import yaml
 
 from subscriptions.services import order_place
-from tests.api.conftest import body, snapshot
+from tests.support.api import api_place, body
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 
 
-def place(client, plan, period):
-    return client.post("/api/v1/orders/", {"plan": plan.pk, "period": period}, format="json")
-
-
 def test_r47_a_second_trial_of_a_plan_is_409_trial_already_used_and_changes_nothing(api, customer_alice, prepaid_plan):
     client = api(customer_alice)
-    assert place(client, prepaid_plan, "trial").status_code == 201
+    assert api_place(client, plan=prepaid_plan.pk, period="trial").status_code == 201
     before = snapshot()
-    again = place(client, prepaid_plan, "trial")
+    again = api_place(client, plan=prepaid_plan.pk, period="trial")
     assert again.status_code == 409
     assert body(again) == {
         "code": "trial_already_used",
@@ -54,7 +51,7 @@ def test_plans_and_orders_carry_the_installation_currency(api, customer_alice, p
     plan = body(client.get(f"/api/v1/plans/{prepaid_plan.pk}/"))
     assert (plan["price"], plan["currency"]) == ("9.90", "EUR")
     assert all(p["currency"] == "EUR" for p in body(client.get("/api/v1/plans/"))["results"])
-    created = body(place(client, prepaid_plan, "commercial"))
+    created = body(api_place(client, plan=prepaid_plan.pk, period="commercial"))
     assert (created["price"], created["currency"]) == ("9.90", "EUR")
     assert body(client.get(f"/api/v1/orders/{created['id']}/"))["currency"] == "EUR"
     assert body(client.get("/api/v1/orders/"))["results"][0]["currency"] == "EUR"

@@ -15,8 +15,8 @@ from settings_app.services import postpay_settings_update
 from subscriptions import views as subscription_views
 from subscriptions.models import Order, OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay, order_place, order_provision
-from tests.browser.test_layout_and_accessibility import serious_violations
 from tests.factories import PASSWORD, AccountFactory, CustomerFactory, OperatorFactory, PlanFactory
+from tests.support.browser import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,23 +38,23 @@ def shop(monkeypatch):
     account = AccountFactory(name="Alice Ltd", email="billing@alice.example")
     alice = CustomerFactory(username="alice", account=account, email="alice@alice.example")
 
-    def place(plan, period):
+    def place_and_provision(plan, period):
         order = order_place(actor=alice, account_id=account.pk, plan_id=plans[plan].pk, period=period)
         if order.status == OrderStatus.PROVISIONING:
             order_provision(order_id=order.pk)  # no worker in this test: provision in-process
         return order
 
-    place("starter", "trial")
-    place("long", "trial")
-    failed = place("long", "commercial")
+    place_and_provision("starter", "trial")
+    place_and_provision("long", "trial")
+    failed = place_and_provision("long", "commercial")
     with monkeypatch.context() as unsent:  # its provisioning is never run: it fails instead
         unsent.setattr("subscriptions.services.orders.enqueue_on_commit", lambda uow, order_id: None)
         order_pay(actor=staff, order_id=failed.pk)
     order_fail_provisioning(order_id=failed.pk, error="tenant quota reached")
-    place("starter", "commercial")  # waits for payment
-    place("long", "commercial")  # waits for payment
+    place_and_provision("starter", "commercial")  # waits for payment
+    place_and_provision("long", "commercial")  # waits for payment
     postpay_settings_update(actor=None, postpaid_permission_mode="manual", payment_instructions=INSTRUCTIONS)
-    held = place("flex", "commercial")
+    held = place_and_provision("flex", "commercial")
     assert held.status == OrderStatus.WAITING_FOR_APPROVAL
     return {"alice": alice, "plans": plans}
 

@@ -10,18 +10,17 @@ bundles its ``axe.min.js``: nothing is fetched at run time.
 import json
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
 from accounts.models import Account, User
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order, Subscription
 from tests.factories import PASSWORD
+from tests.support.browser import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEMO_PASSWORD = "postpay-demo"  # seed_demo's
-BLOCKING_IMPACTS = {"serious", "critical"}
 
 # Besides every changelist the index links to: the queue's other statuses.
 EXTRA_CHANGELISTS = ["/admin/manual_operations/manualoperation/?status=all"]
@@ -210,15 +209,6 @@ def test_the_queue_breaks_no_word_on_a_phone(live_server, page, demo):
         if found:
             broken[url] = found
     assert not broken, json.dumps(broken, indent=1)
-
-
-def serious_violations(page):
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{violation['id']} ({violation['impact']}): " + ", ".join(str(node["target"]) for node in violation["nodes"])
-        for violation in results.response["violations"]
-        if violation["impact"] in BLOCKING_IMPACTS
-    ]
 
 
 def customer_pages(account):

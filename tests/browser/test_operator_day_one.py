@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve
-from tests.browser.test_operator_portal import held_operation, log_in
 from tests.factories import ManagerFactory, PlanFactory
+from tests.support.browser import log_in, named_held_operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,9 +30,9 @@ def waiting_queue():
     flex = PlanFactory(name="Cloud Flex", billing_model="postpay", price="29.00", trial_days=30)
     metered = PlanFactory(name="Enterprise Metered", billing_model="postpay", price="199.00")
     return {
-        "globex": held_operation("Globex Corporation", metered, account_class="Standard", manager="manager"),
-        "initech": held_operation("Initech", flex, account_class="Enterprise", manager="mia"),
-        "umbrella": held_operation("Umbrella Health", metered, account_class="Enterprise", manager="manager"),
+        "globex": named_held_operation("Globex Corporation", metered, account_class="Standard", manager="manager"),
+        "initech": named_held_operation("Initech", flex, account_class="Enterprise", manager="mia"),
+        "umbrella": named_held_operation("Umbrella Health", metered, account_class="Enterprise", manager="manager"),
     }
 
 
@@ -105,7 +105,7 @@ def test_r18_select_all_matching_never_decides_an_operation_opened_after_its_con
     page.click("button[name=index]")
     expect(page.locator("h1")).to_contain_text("Approve 3 operation(s)?")
 
-    late = held_operation("Late Arrival", PlanFactory(name="Late Plan", billing_model="postpay", price="5.00"))
+    late = named_held_operation("Late Arrival", PlanFactory(name="Late Plan", billing_model="postpay", price="5.00"))
     page.click("input[type=submit][value=Approve]")
 
     expect(page.locator("#selection-error")).to_contain_text("The selection changed since this page was shown")

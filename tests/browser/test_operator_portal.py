@@ -13,18 +13,10 @@ from manual_operations.services import manual_operation_approve, manual_operatio
 from settings_app.selectors import postpay_settings_get
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from subscriptions.services import order_place
-from tests.factories import PASSWORD, AccountFactory, CustomerFactory, ManagerFactory, PlanFactory, UserFactory
+from tests.factories import AccountFactory, ManagerFactory, PlanFactory, UserFactory
+from tests.support.browser import log_in, named_held_operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def held_operation(name, plan, **account_kwargs):
-    """R9 through the services: the customer's first gated order."""
-    account = AccountFactory(name=name, email=f"billing@{name.split()[0].lower()}.example", **account_kwargs)
-    customer = CustomerFactory(account=account, username=name.split()[0].lower())
-    order = order_place(actor=customer, account_id=account.pk, plan_id=plan.pk, period="commercial")
-    return ManualOperation.objects.get(order=order)
 
 
 @pytest.fixture
@@ -36,23 +28,15 @@ def queue_data():
     plan = PlanFactory(name="Cloud Flex", billing_model="postpay", price="29.00", trial_days=30)
     big = PlanFactory(name="Enterprise Metered", billing_model="postpay", price="199.00")
     operations = {
-        "globex": held_operation("Globex Corporation", big, account_class="Standard", manager="manager"),
-        "initech": held_operation("Initech", plan, account_class="Enterprise", manager="mia"),
-        "umbrella": held_operation("Umbrella Health", big, account_class="Enterprise", manager="manager"),
-        "hooli": held_operation("Hooli", plan, account_class="Standard"),
+        "globex": named_held_operation("Globex Corporation", big, account_class="Standard", manager="manager"),
+        "initech": named_held_operation("Initech", plan, account_class="Enterprise", manager="mia"),
+        "umbrella": named_held_operation("Umbrella Health", big, account_class="Enterprise", manager="manager"),
+        "hooli": named_held_operation("Hooli", plan, account_class="Standard"),
     }
     manual_operation_approve(actor=manager, operation_id=operations["hooli"].pk, note="Known customer.")
     AccountFactory(name="Vandelay Industries", account_class="Standard", preapproved=True)
     AccountFactory(name="Stark Retail", account_class="Enterprise", manager="mia")
     return manager, operations
-
-
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text("Log out")
 
 
 def wait_for_status(order_id, status, timeout=60.0):

@@ -11,8 +11,8 @@ from manual_operations.models import ManualOperation, OperationOrigin
 from settings_app.selectors import postpay_settings_get
 from settings_app.services import postpay_settings_update
 from subscriptions.services import order_place
-from tests.browser.test_operator_portal import log_in
 from tests.factories import PASSWORD, AccountFactory, CustomerFactory, ManagerFactory, PlanFactory
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

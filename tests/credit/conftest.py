@@ -5,11 +5,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.services import account_credit_terms_update, account_payment_hold_set
-from subscriptions.services import order_place
-from tests.api.conftest import api  # noqa: F401  (the API's token clients, for the API tests here)
 from tests.factories import AccountFactory, CustomerFactory, PlanFactory
-
-P = Decimal("100.00")
+from tests.support.credit import P
 
 
 @pytest.fixture
@@ -50,7 +47,3 @@ def with_terms(manager_max):
             account_payment_hold_set(actor=manager_max, account_id=customer.account_id, payment_hold=hold)
 
     return set_terms
-
-
-def order(customer, plan, period="commercial"):
-    return order_place(actor=customer, account_id=customer.account_id, plan_id=plan.pk, period=period)

@@ -11,10 +11,11 @@ from django.utils import timezone
 from accounts.models import Account
 from events.models import Event
 from manual_operations.models import ManualOperation
-from tests.api.conftest import body, snapshot
-from tests.core.helpers import place
-from tests.credit.conftest import P, order
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
+from tests.support.api import body
+from tests.support.credit import P
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def terms_url(account_id):
 
 def test_r37_the_account_shows_its_terms_and_commitment(api, manager_max, approved_customer, flex, with_terms):
     with_terms(approved_customer, limit=Decimal("500"), review_on=datetime.date(2027, 6, 30))
-    order(approved_customer, flex)
+    place(approved_customer, flex)
     data = body(api(manager_max).get(f"/api/v1/accounts/{approved_customer.account_id}/"))
     assert set(data) == ACCOUNT_FIELDS
     assert (data["postpaid_limit"], data["credit_review_on"], data["payment_hold"], data["postpaid_commitment"]) == (
@@ -137,7 +138,7 @@ def test_r39_a_credit_review_in_the_queue_with_its_reasons_and_snapshot(
     api, manager_max, approved_customer, flex, with_terms
 ):
     with_terms(approved_customer, limit=P / 2, hold=True)
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     results = body(api(manager_max).get("/api/v1/manual-operations/?operation=credit_review"))["results"]
     [review] = results
     assert review["operation"] == "credit_review" and review["order"] == held.pk
@@ -150,8 +151,8 @@ def test_r41_approve_with_a_limit_below_the_commitment_is_400_on_postpaid_limit(
     api, manager_max, approved_customer, flex, with_terms
 ):
     with_terms(approved_customer, limit=P)
-    order(approved_customer, flex)
-    review = ManualOperation.objects.get(order=order(approved_customer, flex))
+    place(approved_customer, flex)
+    review = ManualOperation.objects.get(order=place(approved_customer, flex))
     url = f"/api/v1/manual-operations/{review.pk}/approve/"
     before = snapshot()
     response = api(manager_max).post(url, {"postpaid_limit": "150.00"}, format="json")
@@ -167,7 +168,7 @@ def test_r41_approve_with_a_limit_below_the_commitment_is_400_on_postpaid_limit(
 
 def test_r40_the_next_order_with_an_increase_is_409_credit_review_open(api, approved_customer, flex, with_terms):
     with_terms(approved_customer, hold=True)
-    order(approved_customer, flex)
+    place(approved_customer, flex)
     before = snapshot()
     response = api(approved_customer).post("/api/v1/orders/", {"plan": flex.pk, "period": "commercial"}, format="json")
     assert (response.status_code, body(response)["code"]) == (409, "credit_review_open")
@@ -180,7 +181,7 @@ def test_r41_r42_a_declined_credit_review_reads_credit_review_declined_for_the_c
     from manual_operations.services import manual_operation_decline
 
     with_terms(approved_customer, hold=True)
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     as_customer = body(api(approved_customer).get(f"/api/v1/orders/{held.pk}/"))
     assert (as_customer["status"], as_customer["failure_reason"]) == ("waiting_for_approval", None)
     manual_operation_decline(actor=manager_max, operation_id=held.manual_operation.pk, reason="credit_risk")
@@ -207,8 +208,8 @@ def test_r42_an_approved_customer_sees_limit_commitment_and_available_in_mode_ma
     }
     assert my_account(api, approved_customer)["postpaid_commitment"] == "0.00"
     with_terms(approved_customer, limit=Decimal("150"))
-    order(approved_customer, flex)
-    order(approved_customer, flex)  # held: the commitment counts it, available goes negative
+    place(approved_customer, flex)
+    place(approved_customer, flex)  # held: the commitment counts it, available goes negative
     data = my_account(api, approved_customer)
     assert (data["postpaid_limit"], data["postpaid_commitment"], data["postpaid_available"]) == (
         "150.00",
@@ -235,4 +236,4 @@ def test_r42_no_credit_fields_for_an_account_that_is_not_approved(api, manual_mo
 
 def test_r39_the_review_date_is_read_in_the_installations_time_zone(approved_customer, flex, with_terms):
     with_terms(approved_customer, review_on=timezone.localdate())
-    assert order(approved_customer, flex).status == "waiting_for_approval"
+    assert place(approved_customer, flex).status == "waiting_for_approval"

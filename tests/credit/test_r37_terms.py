@@ -14,9 +14,9 @@ from audit.models import AuditLogEntry
 from events.models import Event
 from manual_operations.services import manual_operation_approve, manual_operation_approve_in_advance
 from postpay_portal.errors import InvalidInput, PermissionDenied
-from tests.api.conftest import snapshot
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -27,15 +27,16 @@ from subscriptions.services import (
     subscription_renew,
     subscription_switch,
 )
-from tests.api.conftest import snapshot
-from tests.credit.conftest import P, order
 from tests.factories import PlanFactory
+from tests.support.actions import place
+from tests.support.credit import P
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 
 
 def completed(customer, plan, period="commercial"):
-    placed = order(customer, plan, period)
+    placed = place(customer, plan, period)
     order_provision(order_id=placed.pk)
     return Subscription.objects.get(origin_order=placed)
 
@@ -49,7 +50,7 @@ def review_of(placed):
 
 def test_r11_an_approved_account_without_terms_is_never_checked(approved_customer, flex):
     for _ in range(3):
-        assert order(approved_customer, flex).status == OrderStatus.PROVISIONING
+        assert place(approved_customer, flex).status == OrderStatus.PROVISIONING
     assert not ManualOperation.objects.exists()
 
 
@@ -57,8 +58,8 @@ def test_r39_an_order_over_the_limit_waits_for_a_credit_review_and_the_permissio
     approved_customer, flex, with_terms
 ):
     with_terms(approved_customer, limit=P * 2)
-    first, second = order(approved_customer, flex), order(approved_customer, flex)
-    held = order(approved_customer, flex)
+    first, second = place(approved_customer, flex), place(approved_customer, flex)
+    held = place(approved_customer, flex)
     assert [first.status, second.status, held.status] == [OrderStatus.PROVISIONING] * 2 + [
         OrderStatus.WAITING_FOR_APPROVAL
     ]
@@ -72,14 +73,14 @@ def test_r39_an_order_over_the_limit_waits_for_a_credit_review_and_the_permissio
 
 def test_r39_hold_reasons_come_in_their_order(approved_customer, flex, with_terms):
     with_terms(approved_customer, limit=Decimal("50.00"), review_on=timezone.localdate(), hold=True)
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     assert review_of(held).hold_reasons == ["over_limit", "review_due", "payment_hold"]
 
 
 @pytest.mark.parametrize("days, held", [(-3, True), (0, True), (1, False)])
 def test_r39_the_review_date_holds_from_that_day(approved_customer, flex, with_terms, days, held):
     with_terms(approved_customer, review_on=timezone.localdate() + datetime.timedelta(days=days))
-    placed = order(approved_customer, flex)
+    placed = place(approved_customer, flex)
     assert (placed.status == OrderStatus.WAITING_FOR_APPROVAL) is held
     if held:
         assert review_of(placed).hold_reasons == ["review_due"]
@@ -87,7 +88,7 @@ def test_r39_the_review_date_holds_from_that_day(approved_customer, flex, with_t
 
 def test_r39_a_payment_hold_holds_an_order_that_raises_the_commitment(approved_customer, flex, with_terms):
     with_terms(approved_customer, hold=True)
-    assert review_of(order(approved_customer, flex)).hold_reasons == ["payment_hold"]
+    assert review_of(place(approved_customer, flex)).hold_reasons == ["payment_hold"]
 
 
 def test_r39_orders_with_no_increase_are_never_held_renewals_cheaper_switches_trials(
@@ -102,7 +103,7 @@ def test_r39_orders_with_no_increase_are_never_held_renewals_cheaper_switches_tr
     renewal = subscription_renew(actor=approved_customer, subscription_id=counted.pk)
     cheaper = subscription_switch(actor=approved_customer, subscription_id=expensive.pk, plan_id=flex.pk)
     to_prepaid = subscription_switch(actor=approved_customer, subscription_id=another.pk, plan_id=box.pk)
-    new_trial = order(approved_customer, PlanFactory(name="Flex too", billing_model="postpay", trial_days=7), "trial")
+    new_trial = place(approved_customer, PlanFactory(name="Flex too", billing_model="postpay", trial_days=7), "trial")
     assert trial.period == "trial"
     for placed in (renewal, cheaper, new_trial):
         assert placed.status == OrderStatus.PROVISIONING, placed
@@ -131,16 +132,16 @@ def test_r43_terms_survive_a_mode_switch_and_are_not_checked_in_automatically(
 ):
     with_terms(approved_customer, limit=Decimal("0.00"), hold=True)
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="automatic")
-    assert order(approved_customer, flex).status == OrderStatus.PROVISIONING  # R13: nothing gated
+    assert place(approved_customer, flex).status == OrderStatus.PROVISIONING  # R13: nothing gated
     account = Account.objects.get(pk=approved_customer.account_id)
     assert (account.postpaid_limit, account.payment_hold) == (Decimal("0.00"), True)  # R4, R43: kept
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="manual")
-    assert order(approved_customer, flex).status == OrderStatus.WAITING_FOR_APPROVAL
+    assert place(approved_customer, flex).status == OrderStatus.WAITING_FOR_APPROVAL
 
 
 def test_r43_an_open_credit_review_stays_open_across_a_mode_switch(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, hold=True)
-    review = review_of(order(approved_customer, flex))
+    review = review_of(place(approved_customer, flex))
     postpay_settings_update(actor=manager_max, postpaid_permission_mode="automatic")
     assert ManualOperation.objects.get(pk=review.pk).is_open  # R4
     manual_operation_approve(actor=manager_max, operation_id=review.pk)
@@ -154,10 +155,10 @@ def test_r40_while_a_credit_review_is_open_an_increase_is_refused_and_nothing_is
     approved_customer, flex, with_terms
 ):
     with_terms(approved_customer, hold=True)
-    order(approved_customer, flex)
+    place(approved_customer, flex)
     before = snapshot()
     with pytest.raises(CreditReviewOpen) as refusal:
-        order(approved_customer, flex)
+        place(approved_customer, flex)
     assert refusal.value.code == "credit_review_open"
     assert snapshot() == before
 
@@ -165,9 +166,9 @@ def test_r40_while_a_credit_review_is_open_an_increase_is_refused_and_nothing_is
 def test_r40_while_a_credit_review_is_open_an_order_with_no_increase_goes_ahead(approved_customer, flex, with_terms):
     counted = completed(approved_customer, flex)
     with_terms(approved_customer, hold=True)
-    order(approved_customer, flex)  # held: the review is open
+    place(approved_customer, flex)  # held: the review is open
     assert subscription_renew(actor=approved_customer, subscription_id=counted.pk).status == OrderStatus.PROVISIONING
-    assert order(approved_customer, flex, "trial").status == OrderStatus.PROVISIONING
+    assert place(approved_customer, flex, "trial").status == OrderStatus.PROVISIONING
 
 
 # --- R41: deciding -----------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def test_r40_while_a_credit_review_is_open_an_order_with_no_increase_goes_ahead(
 
 def test_r41_approve_releases_the_order_and_keeps_the_permission(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, hold=True)
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     manual_operation_approve(actor=manager_max, operation_id=review_of(held).pk, note="paid since")
     held.refresh_from_db()
     assert (held.status, held.approved_by) == (OrderStatus.PROVISIONING, manager_max)
@@ -186,8 +187,8 @@ def test_r41_approve_releases_the_order_and_keeps_the_permission(approved_custom
 
 def test_r41_approve_may_raise_the_limit_in_the_same_decision(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, limit=P)
-    order(approved_customer, flex)
-    held = order(approved_customer, flex)
+    place(approved_customer, flex)
+    held = place(approved_customer, flex)
     manual_operation_approve(actor=manager_max, operation_id=review_of(held).pk, postpaid_limit=Decimal("500.00"))
     assert Account.objects.get(pk=approved_customer.account_id).postpaid_limit == Decimal("500.00")
     entry = AuditLogEntry.objects.filter(object_type="account", field="postpaid_limit").latest("id")
@@ -199,8 +200,8 @@ def test_r41_a_new_limit_below_the_commitment_is_refused_and_nothing_changes(
     approved_customer, flex, with_terms, manager_max
 ):
     with_terms(approved_customer, limit=P)
-    order(approved_customer, flex)
-    held = order(approved_customer, flex)  # the commitment with it is 200
+    place(approved_customer, flex)
+    held = place(approved_customer, flex)  # the commitment with it is 200
     before = snapshot()
     with pytest.raises(InvalidInput) as refusal:
         manual_operation_approve(actor=manager_max, operation_id=review_of(held).pk, postpaid_limit=Decimal("199.99"))
@@ -214,15 +215,15 @@ def test_r41_approving_a_review_due_without_a_new_date_clears_the_date(
     approved_customer, flex, with_terms, manager_max
 ):
     with_terms(approved_customer, review_on=timezone.localdate())
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     manual_operation_approve(actor=manager_max, operation_id=review_of(held).pk)
     assert Account.objects.get(pk=approved_customer.account_id).credit_review_on is None
-    assert order(approved_customer, flex).status == OrderStatus.PROVISIONING  # the review took place
+    assert place(approved_customer, flex).status == OrderStatus.PROVISIONING  # the review took place
 
 
 def test_r41_approving_a_review_due_with_a_new_date_keeps_that_date(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, review_on=timezone.localdate())
-    held = order(approved_customer, flex)
+    held = place(approved_customer, flex)
     later = timezone.localdate() + datetime.timedelta(days=90)
     manual_operation_approve(actor=manager_max, operation_id=review_of(held).pk, credit_review_on=later)
     assert Account.objects.get(pk=approved_customer.account_id).credit_review_on == later
@@ -232,8 +233,8 @@ def test_r41_decline_fails_only_the_held_order_and_the_account_stays_approved_wi
     approved_customer, flex, with_terms, manager_max
 ):
     with_terms(approved_customer, limit=P)
-    order(approved_customer, flex)
-    held = order(approved_customer, flex)
+    place(approved_customer, flex)
+    held = place(approved_customer, flex)
     manual_operation_decline(actor=manager_max, operation_id=review_of(held).pk, reason="credit_risk")
     held.refresh_from_db()
     assert (held.status, held.failure_reason) == (OrderStatus.PROVISIONING_FAILED, "credit_review_declined")
@@ -246,7 +247,7 @@ def test_r41_decline_fails_only_the_held_order_and_the_account_stays_approved_wi
 
 def test_r14_r41_a_decided_credit_review_cannot_be_decided_again(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, hold=True)
-    review = review_of(order(approved_customer, flex))
+    review = review_of(place(approved_customer, flex))
     manual_operation_approve(actor=manager_max, operation_id=review.pk)
     with pytest.raises(DomainError) as refusal:
         manual_operation_decline(actor=manager_max, operation_id=review.pk, reason="other")
@@ -255,7 +256,7 @@ def test_r14_r41_a_decided_credit_review_cannot_be_decided_again(approved_custom
 
 def test_r18_r41_bulk_decisions_decide_credit_reviews_too(approved_customer, flex, with_terms, manager_max):
     with_terms(approved_customer, review_on=timezone.localdate())
-    review = review_of(order(approved_customer, flex))
+    review = review_of(place(approved_customer, flex))
     done, refused = manual_operation_approve_many(actor=manager_max, operation_ids=[review.pk])
     assert [operation.pk for operation in done] == [review.pk] and refused == []
     assert ManualOperation.objects.get(pk=review.pk).status == OperationStatus.APPROVED

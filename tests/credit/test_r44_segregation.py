@@ -12,9 +12,10 @@ from manual_operations.services import (
 )
 from postpay_portal.errors import PermissionDenied
 from settings_app.services import postpay_settings_update
-from tests.api.conftest import body, snapshot
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory, OperatorFactory
+from tests.support.actions import place
+from tests.support.api import body
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

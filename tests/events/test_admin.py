@@ -9,7 +9,7 @@ from django.urls import reverse
 from events.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from events.services import webhook_delivery_attempt, webhook_endpoint_create
 from settings_app.services import postpay_settings_update
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

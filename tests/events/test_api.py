@@ -6,7 +6,7 @@ import pytest
 
 from events.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from settings_app.services import postpay_settings_update
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

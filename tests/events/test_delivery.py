@@ -21,8 +21,8 @@ from events.services import (
 )
 from events.services.delivery import retry_delay
 from postpay_portal.encryption import encrypt
-from tests.core.helpers import place
 from tests.events.receiver import Receiver, block_until_released, self_signed_certificate, sleep_for
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from events.services import webhook_endpoint_create, webhook_endpoint_update
 from manual_operations.services import account_postpay_override, manual_operation_approve, manual_operation_decline
 from settings_app.services import postpay_settings_update
 from subscriptions.services import subscription_renew
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from events.services import (
 )
 from events.tasks import forget_expired_webhook_secrets_task
 from postpay_portal import encryption
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

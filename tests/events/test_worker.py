@@ -12,9 +12,9 @@ from events.models import DeliveryStatus, Event, WebhookDelivery
 from events.services import webhook_endpoint_create
 from manual_operations.models import ManualOperation
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import place
-from tests.core.test_worker import wait_for
 from tests.events.receiver import block_until_released, sleep_for
+from tests.support.actions import place
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +63,7 @@ def test_r34_every_event_of_an_approval_flow_is_delivered_signed_once_committed_
     operation = ManualOperation.objects.get(order=order)
     approved = api(manager_max).post(f"/api/v1/manual-operations/{operation.pk}/approve/", {}, format="json")
     assert approved.status_code == 200
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="the order completed", worker=worker)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="the order completed", log=worker.output)
 
     requests = receiver.wait_for(8)
     time.sleep(1)  # anything sent twice, or for the refused and rolled-back requests, would arrive by now
@@ -106,7 +106,7 @@ def test_r34_a_receiver_answering_500_then_200_gets_the_delivery_after_a_retry(
     receiver.answers = [500, 503]
     place(customer_alice, prepaid_plan)  # waits for payment: one event
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered", worker=worker)
+    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered", log=worker.output)
     delivered = WebhookDelivery.objects.get(pk=delivery.pk)
     assert (delivered.attempts, delivered.response_status, delivered.error) == (3, 200, "")
     first, second, third = receiver.received
@@ -141,7 +141,7 @@ def test_r34_a_receiver_that_never_answers_delays_neither_the_approval_nor_provi
         lambda: order_status(order) == OrderStatus.COMPLETED,
         timeout=receiver_delay,
         what="completed",
-        worker=provisioning,
+        log=provisioning.output,
     )
     completed_seconds = time.monotonic() - started
     print(
@@ -157,7 +157,7 @@ def test_r34_a_receiver_that_never_answers_delays_neither_the_approval_nor_provi
         lambda: WebhookDelivery.objects.get(pk=first.pk).attempts >= 1,
         timeout=10,
         what="the first attempt timed out",
-        worker=webhooks,
+        log=webhooks.output,
     )
     assert "no answer within 2 s" in WebhookDelivery.objects.get(pk=first.pk).error
     assert time.monotonic() - started < receiver_delay
@@ -179,7 +179,9 @@ def test_r34_a_worker_killed_during_a_delivery_is_recovered_by_the_sweep(
 
     rescuer = start_worker(broker_url=redis_broker, beat=True, env={**WEBHOOKS, **FAST_SWEEP})
     wait_for(
-        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep", worker=rescuer
+        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED,
+        what="delivered after the sweep",
+        log=rescuer.output,
     )
     first, second = receiver.received
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
@@ -201,7 +203,9 @@ def test_r34_a_delivery_message_lost_on_redis_is_recovered_by_the_sweep(
 
     worker = start_worker(broker_url=redis_broker, beat=True, env={**WEBHOOKS, **FAST_SWEEP})
     wait_for(
-        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered after the sweep", worker=worker
+        lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED,
+        what="delivered after the sweep",
+        log=worker.output,
     )
     [request] = receiver.received
     request.verify(endpoint.secret)
@@ -216,5 +220,5 @@ def test_r34_deliveries_go_out_through_a_worker_on_the_embedded_broker(
     endpoint = webhook_endpoint_create(actor=None, url=receiver.url, events=["order.created"])
     place(customer_alice, prepaid_plan)
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered", worker=worker)
+    wait_for(lambda: delivery_status(delivery) == DeliveryStatus.SUCCEEDED, what="delivered", log=worker.output)
     receiver.received[0].verify(endpoint.secret)

@@ -6,17 +6,13 @@ from accounts.models import Account, PostpayPermission
 from manual_operations.models import ManualOperation, OperationStatus
 from manual_operations.services import manual_operation_approve, manual_operation_decline_many
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import place
-from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import held_for_new_account
 
 pytestmark = pytest.mark.django_db
 
 
 def _held(plan, n):
-    return [
-        place(CustomerFactory(username=f"held{i}", account=AccountFactory(name=f"Held {i}")), plan).manual_operation
-        for i in range(n)
-    ]
+    return [held_for_new_account(plan, f"Held {i}", username=f"held{i}").manual_operation for i in range(n)]
 
 
 def test_r18_a_bulk_decline_whose_first_item_is_refused_still_decides_the_later_ones(

@@ -13,8 +13,8 @@ from postpay_portal.models import IdempotencyRecord
 from postpay_portal.settings import database_from_url
 from postpay_portal.tasks import purge_idempotency_records_task
 from subscriptions.models import Order
-from tests.api.conftest import body
 from tests.factories import AccountFactory, OperatorFactory, api_token_for
+from tests.support.api import api_place, body
 
 
 @pytest.fixture
@@ -28,12 +28,6 @@ def api(db):
         return client
 
     return make
-
-
-def place(client, key, plan):
-    return client.post(
-        "/api/v1/orders/", {"plan": plan.pk, "period": "commercial"}, format="json", HTTP_IDEMPOTENCY_KEY=key
-    )
 
 
 def age(key, hours):
@@ -50,7 +44,7 @@ def test_expired_idempotency_records_are_deleted_by_the_purge_task_and_fresh_one
     settings.IDEMPOTENCY_TTL_HOURS = 24
     client = api(customer_alice)
     for key in ("old-1", "old-2", "fresh"):
-        assert place(client, key, postpaid_plan).status_code == 201
+        assert api_place(client, key, plan=postpaid_plan.pk, period="commercial").status_code == 201
     age("old-1", 25)
     age("old-2", 24 * 30)
     age("fresh", 23)
@@ -74,29 +68,29 @@ def test_a_repeat_after_the_key_expired_creates_a_new_order_even_before_the_purg
 ):
     settings.IDEMPOTENCY_TTL_HOURS = 24
     client = api(customer_alice)
-    first = place(client, "k-expiring", postpaid_plan)
+    first = api_place(client, "k-expiring", plan=postpaid_plan.pk, period="commercial")
     age("k-expiring", 23)
-    replayed = place(client, "k-expiring", postpaid_plan)
+    replayed = api_place(client, "k-expiring", plan=postpaid_plan.pk, period="commercial")
     assert (replayed.status_code, body(replayed)) == (201, body(first))  # within the TTL: the first answer
     assert Order.objects.count() == 1
 
     age("k-expiring", 25)  # expired, still stored: the purge has not run
-    after_expiry = place(client, "k-expiring", postpaid_plan)
+    after_expiry = api_place(client, "k-expiring", plan=postpaid_plan.pk, period="commercial")
     assert after_expiry.status_code == 201
     assert body(after_expiry)["id"] != body(first)["id"]
     assert Order.objects.count() == 2
     # The key now remembers the new request: a further repeat replays it.
-    again = place(client, "k-expiring", postpaid_plan)
+    again = api_place(client, "k-expiring", plan=postpaid_plan.pk, period="commercial")
     assert body(again) == body(after_expiry) and Order.objects.count() == 2
 
 
 @pytest.mark.django_db
 def test_an_expired_key_may_be_reused_with_another_body(api, customer_alice, postpaid_plan, prepaid_plan):
     client = api(customer_alice)
-    place(client, "k-other-body", postpaid_plan)
-    assert place(client, "k-other-body", prepaid_plan).status_code == 422
+    api_place(client, "k-other-body", plan=postpaid_plan.pk, period="commercial")
+    assert api_place(client, "k-other-body", plan=prepaid_plan.pk, period="commercial").status_code == 422
     age("k-other-body", 25)
-    response = place(client, "k-other-body", prepaid_plan)
+    response = api_place(client, "k-other-body", plan=prepaid_plan.pk, period="commercial")
     assert response.status_code == 201 and body(response)["plan"] == prepaid_plan.pk
 
 
@@ -175,9 +169,9 @@ def test_beat_folds_the_order_tally_through_a_real_worker(embedded_broker, start
     counts unchanged."""
     from subscriptions.models import OrderStatus, OrderTally
     from subscriptions.selectors import order_counts_by_status
-    from tests.core.helpers import place
     from tests.factories import CustomerFactory
-    from tests.ops.conftest import wait_for
+    from tests.support.actions import place
+    from tests.support.waiting import wait_for
 
     customers = [CustomerFactory(account=AccountFactory()) for _ in range(4)]
     for customer in customers:

@@ -111,7 +111,7 @@ def test_r35_task_log_lines_carry_the_task_id_and_the_order_id(
 ):
     url, options = embedded_broker
     worker = start_worker(broker_url=url, transport_options=options, env={"DJANGO_DEBUG": "0"})
-    from tests.core.helpers import place
+    from tests.support.actions import place
 
     # A request's context, as django-structlog's middleware binds it: the task inherits it
     # through the message's headers.

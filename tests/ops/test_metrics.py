@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import AccountFactory, CustomerFactory, api_token_for
-from tests.ops.conftest import METRICS_TOKEN
+from tests.support.web import METRICS_TOKEN
 
 CONTRACT_SAMPLES = {
     "postpay_manual_operations_open",

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from postpay_portal.models import Heartbeat
 from postpay_portal.services import heartbeat_record
-from tests.ops.conftest import wait_for
 from tests.servers import RedisServer
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from manual_operations.services import manual_operation_approve, manual_operation_decline
-from subscriptions.services import order_place
+from tests.support.actions import place_committed
 
 
 @pytest.fixture
@@ -13,28 +13,11 @@ def alice_client(client, customer_alice):
 
 
 @pytest.fixture
-def place(django_capture_on_commit_callbacks):
-    """Place a `new` order through the service; provisioning (eager here) runs on commit."""
-
-    def _place(actor, plan, period="commercial"):
-        with django_capture_on_commit_callbacks(execute=True):
-            return order_place(actor=actor, account_id=actor.account_id, plan_id=plan.pk, period=period)
-
-    return _place
-
-
-@pytest.fixture
-def alice_subscription(customer_alice, prepaid_plan, place):
+def alice_subscription(customer_alice, prepaid_plan):
     """An active subscription of Alice's (a prepaid trial provisions at once, R21)."""
-    order = place(customer_alice, prepaid_plan, "trial")
+    order = place_committed(customer_alice, prepaid_plan, "trial")
     order.refresh_from_db()
     return order.subscription
-
-
-@pytest.fixture
-def held_order(manual_mode, customer_alice, postpaid_plan, place):
-    """R9: Alice's first gated order; her account is now under review."""
-    return place(customer_alice, postpaid_plan)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus, OrderType
 from subscriptions.previews import order_preview
 from subscriptions.services import order_place, subscription_renew, subscription_switch
-from tests.core.helpers import counts
 from tests.factories import PlanFactory
+from tests.support.actions import place_committed
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +115,8 @@ def test_confirm_needs_the_csrf_token(customer_alice, postpaid_plan):
 # --- R47 in the portal --------------------------------------------------------------------
 
 
-def test_r47_a_used_trial_reads_trial_used_and_is_not_offered(alice_client, customer_alice, prepaid_plan, place):
-    place(customer_alice, prepaid_plan, "trial")
+def test_r47_a_used_trial_reads_trial_used_and_is_not_offered(alice_client, customer_alice, prepaid_plan):
+    place_committed(customer_alice, prepaid_plan, "trial")
     response = alice_client.get("/portal/catalog/")
     html = response.content.decode()
     [(_, offers)] = response.context["plans"]
@@ -128,8 +129,8 @@ def test_r47_a_used_trial_reads_trial_used_and_is_not_offered(alice_client, cust
     assert "Order a commercial period" in html
 
 
-def test_r47_the_confirm_step_and_a_crafted_post_refuse_a_used_trial(alice_client, customer_alice, prepaid_plan, place):
-    place(customer_alice, prepaid_plan, "trial")
+def test_r47_the_confirm_step_and_a_crafted_post_refuse_a_used_trial(alice_client, customer_alice, prepaid_plan):
+    place_committed(customer_alice, prepaid_plan, "trial")
     before = counts()
     html, form = confirm_page(alice_client, "/portal/orders/new/", {"plan": prepaid_plan.pk, "period": "trial"})
     assert "The trial of this plan has already been used by this account." in next_step(html)
@@ -182,8 +183,8 @@ def test_r23_a_summary_while_an_order_of_the_subscription_is_open_refuses(alice_
     assert 'disabled aria-describedby="confirm-why"' in form
 
 
-def test_r31_another_account_subscription_summary_is_404(alice_client, outsider_oscar, prepaid_plan, place):
-    order = place(outsider_oscar, prepaid_plan, "trial")
+def test_r31_another_account_subscription_summary_is_404(alice_client, outsider_oscar, prepaid_plan):
+    order = place_committed(outsider_oscar, prepaid_plan, "trial")
     order.refresh_from_db()
     assert alice_client.get(f"/portal/subscriptions/{order.subscription_id}/renew/").status_code == 404
     assert alice_client.get(f"/portal/subscriptions/{order.subscription_id}/switch/", {"plan": 1}).status_code == 404
@@ -193,13 +194,13 @@ def test_r31_another_account_subscription_summary_is_404(alice_client, outsider_
 
 
 @pytest.fixture
-def bought(customer_alice, place):
+def bought(customer_alice):
     """Alice's subscriptions on plans of their own, bought in Automatically mode: one
     postpaid, one prepaid (their trials are used)."""
     subscriptions = []
     for billing_model in ("postpay", "prepay"):
         plan = PlanFactory(name=f"Owned {billing_model}", billing_model=billing_model, price="12.00", trial_days=7)
-        order = place(customer_alice, plan, "trial")
+        order = place_committed(customer_alice, plan, "trial")
         order.refresh_from_db()
         subscriptions.append(order.subscription)
     return subscriptions
@@ -207,13 +208,13 @@ def bought(customer_alice, place):
 
 @pytest.mark.parametrize("permission", ["none", "under_review", "declined", "approved"])
 def test_r27_the_confirm_step_tells_what_the_service_then_does(
-    customer_alice, bought, postpaid_plan, prepaid_plan, postpaid_plan_no_trial, place, decide, permission
+    customer_alice, bought, postpaid_plan, prepaid_plan, postpaid_plan_no_trial, decide, permission
 ):
     """Every order type, plan, period, mode and trial gating: the preview's refusal is the
     service's, and an order it lets through is placed in the status and at the price it said."""
     if permission != "none":
         postpay_settings_update(actor=None, postpaid_permission_mode="manual")
-        held = place(customer_alice, postpaid_plan_no_trial)
+        held = place_committed(customer_alice, postpaid_plan_no_trial)
         if permission != "under_review":
             decide(held, approve=permission == "approved")
     customer_alice.account.refresh_from_db()

@@ -16,6 +16,7 @@ from manual_operations.models import DeclineReason
 from settings_app.services import postpay_settings_update
 from subscriptions.models import ORDER_FAILED_BY_DECLINE
 from subscriptions.notifications import customer_recipients
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,13 @@ def assert_not_disclosed(text, where):
 
 @pytest.fixture
 def declined_alice(
-    alice_client, customer_alice, manual_mode, prepaid_plan, postpaid_plan, postpaid_plan_no_trial, place, decide
+    alice_client, customer_alice, manual_mode, prepaid_plan, postpaid_plan, postpaid_plan_no_trial, decide
 ):
     """Alice with a subscription, an order waiting for payment, and an order declined by a
     manager with the reason "other" and an internal note."""
-    subscription_order = place(customer_alice, postpaid_plan, "trial")
-    place(customer_alice, prepaid_plan, "commercial")
-    held = place(customer_alice, postpaid_plan_no_trial)
+    subscription_order = place_committed(customer_alice, postpaid_plan, "trial")
+    place_committed(customer_alice, prepaid_plan, "commercial")
+    held = place_committed(customer_alice, postpaid_plan_no_trial)
     declined = decide(held, approve=False, reason=DeclineReason.OTHER, note=INTERNAL_NOTE)
     customer_alice.account.refresh_from_db()
     assert customer_alice.account.postpay_permission == PostpayPermission.DECLINED

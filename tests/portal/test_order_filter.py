@@ -6,6 +6,7 @@ import pytest
 from subscriptions.models import OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay
 from tests.factories import PlanFactory
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +30,13 @@ def test_the_filter_offers_the_statuses_in_the_customer_words(alice_client):
 
 
 def test_r24_each_status_lists_the_orders_shown_with_it(
-    alice_client, customer_alice, prepaid_plan, postpaid_plan, place, staff_sam
+    alice_client, customer_alice, prepaid_plan, postpaid_plan, staff_sam
 ):
-    waiting = place(customer_alice, prepaid_plan)
-    cancelled = place(customer_alice, prepaid_plan)
+    waiting = place_committed(customer_alice, prepaid_plan)
+    cancelled = place_committed(customer_alice, prepaid_plan)
     alice_client.post(f"/portal/orders/{cancelled.pk}/cancel/")
-    completed = place(customer_alice, postpaid_plan, "trial")
-    failed = place(customer_alice, PlanFactory(name="Failing", billing_model="prepay", price="1.00"))
+    completed = place_committed(customer_alice, postpaid_plan, "trial")
+    failed = place_committed(customer_alice, PlanFactory(name="Failing", billing_model="prepay", price="1.00"))
     order_pay(actor=staff_sam, order_id=failed.pk)  # its task is not run: it stays provisioning
     order_fail_provisioning(order_id=failed.pk, error="tenant quota reached")
     expected = {
@@ -64,8 +65,8 @@ def test_r24_r32_an_order_failed_by_a_decline_is_listed_under_review_never_as_fa
     assert "No orders with this status." in response.content.decode()
 
 
-def test_a_status_that_is_not_offered_is_400_and_lists_every_order(alice_client, customer_alice, prepaid_plan, place):
-    order = place(customer_alice, prepaid_plan)
+def test_a_status_that_is_not_offered_is_400_and_lists_every_order(alice_client, customer_alice, prepaid_plan):
+    order = place_committed(customer_alice, prepaid_plan)
     for bad in ("waiting_for_approval", "provisioning_failed", "declined"):
         response, shown = listed(alice_client, status=bad)
         assert response.status_code == 400, bad
@@ -73,9 +74,9 @@ def test_a_status_that_is_not_offered_is_400_and_lists_every_order(alice_client,
         assert "Select a valid choice." in response.content.decode()
 
 
-def test_the_pages_of_a_filtered_list_keep_the_filter(alice_client, customer_alice, prepaid_plan, place):
+def test_the_pages_of_a_filtered_list_keep_the_filter(alice_client, customer_alice, prepaid_plan):
     for _ in range(26):
-        place(customer_alice, prepaid_plan)
+        place_committed(customer_alice, prepaid_plan)
     response, shown = listed(alice_client, status="waiting_for_payment")
     assert len(shown) == 25
     assert 'href="?status=waiting_for_payment&amp;page=2"' in response.content.decode()

@@ -6,6 +6,7 @@ from audit.models import AuditLogEntry
 from subscriptions.models import OrderStatus
 from subscriptions.services import order_fail_provisioning, order_pay
 from subscriptions.visibility import CUSTOMER_PROVISIONING_FAILED_TEXT
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +17,16 @@ def _status_label(client, order):
     return response.content.decode()
 
 
-def test_order_list_shows_the_account_orders_newest_first(alice_client, customer_alice, prepaid_plan, place):
-    first = place(customer_alice, prepaid_plan)
-    second = place(customer_alice, prepaid_plan)
+def test_order_list_shows_the_account_orders_newest_first(alice_client, customer_alice, prepaid_plan):
+    first = place_committed(customer_alice, prepaid_plan)
+    second = place_committed(customer_alice, prepaid_plan)
     response = alice_client.get("/portal/orders/")
     assert [order.pk for order in response.context["page"]] == [second.pk, first.pk]
     assert "Waiting for payment" in response.content.decode()
 
 
-def test_r24_order_list_never_shows_another_account_orders(alice_client, outsider_oscar, prepaid_plan, place):
-    oscar_order = place(outsider_oscar, prepaid_plan)
+def test_r24_order_list_never_shows_another_account_orders(alice_client, outsider_oscar, prepaid_plan):
+    oscar_order = place_committed(outsider_oscar, prepaid_plan)
     response = alice_client.get("/portal/orders/")
     assert list(response.context["page"]) == []
     assert f"/portal/orders/{oscar_order.pk}/" not in response.content.decode()
@@ -62,10 +63,10 @@ def test_r15_approved_order_completes_and_links_its_subscription(alice_client, h
 
 
 def test_r22_a_real_provisioning_failure_shows_a_plain_sentence_never_the_internal_error(
-    alice_client, customer_alice, prepaid_plan, place, staff_sam
+    alice_client, customer_alice, prepaid_plan, staff_sam
 ):
     """Finding 7: the stored error may carry host names or provisioner internals."""
-    order = place(customer_alice, prepaid_plan)
+    order = place_committed(customer_alice, prepaid_plan)
     order_pay(actor=staff_sam, order_id=order.pk)  # its task is not run: the order stays provisioning
     order_fail_provisioning(order_id=order.pk, error="ProvisionerError: tenant-7 refused by db3.internal:5432")
     html = _status_label(alice_client, order)
@@ -74,8 +75,8 @@ def test_r22_a_real_provisioning_failure_shows_a_plain_sentence_never_the_intern
     assert "db3.internal" not in html and "ProvisionerError" not in html
 
 
-def test_r25_customer_cancels_an_order_waiting_for_payment(alice_client, customer_alice, prepaid_plan, place):
-    order = place(customer_alice, prepaid_plan)
+def test_r25_customer_cancels_an_order_waiting_for_payment(alice_client, customer_alice, prepaid_plan):
+    order = place_committed(customer_alice, prepaid_plan)
     assert "Cancel this order" in _status_label(alice_client, order)
     response = alice_client.post(f"/portal/orders/{order.pk}/cancel/", follow=True)
     assert response.redirect_chain == [(f"/portal/orders/{order.pk}/", 302)]
@@ -94,8 +95,8 @@ def test_r25_held_order_cannot_be_cancelled_by_the_customer(alice_client, held_o
     assert AuditLogEntry.objects.count() == entries
 
 
-def test_r31_another_account_order_is_404_like_a_missing_one(alice_client, outsider_oscar, prepaid_plan, place):
-    oscar_order = place(outsider_oscar, prepaid_plan)
+def test_r31_another_account_order_is_404_like_a_missing_one(alice_client, outsider_oscar, prepaid_plan):
+    oscar_order = place_committed(outsider_oscar, prepaid_plan)
     assert alice_client.get(f"/portal/orders/{oscar_order.pk}/").status_code == 404
     assert alice_client.get("/portal/orders/999999/").status_code == 404
     assert alice_client.post(f"/portal/orders/{oscar_order.pk}/cancel/").status_code == 404
@@ -104,8 +105,8 @@ def test_r31_another_account_order_is_404_like_a_missing_one(alice_client, outsi
     assert oscar_order.status == OrderStatus.WAITING_FOR_PAYMENT
 
 
-def test_cancel_needs_a_post(alice_client, customer_alice, prepaid_plan, place):
-    order = place(customer_alice, prepaid_plan)
+def test_cancel_needs_a_post(alice_client, customer_alice, prepaid_plan):
+    order = place_committed(customer_alice, prepaid_plan)
     assert alice_client.get(f"/portal/orders/{order.pk}/cancel/").status_code == 405
     order.refresh_from_db()
     assert order.status == OrderStatus.WAITING_FOR_PAYMENT

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import PlanFactory
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -11,13 +12,13 @@ MAX_QUERIES = 7
 
 
 @pytest.fixture
-def busy_account(customer_alice, manual_mode, place):
+def busy_account(customer_alice, manual_mode):
     """Alice with many plans, subscriptions and orders of several kinds."""
     for n in range(8):
         prepaid = PlanFactory(name=f"Prepaid {n}", billing_model="prepay", price="5.00", trial_days=7)
         PlanFactory(name=f"Postpaid {n}", billing_model="postpay", price="15.00", trial_days=0)
-        place(customer_alice, prepaid, "trial")
-        place(customer_alice, prepaid, "commercial")
+        place_committed(customer_alice, prepaid, "trial")
+        place_committed(customer_alice, prepaid, "commercial")
     return customer_alice.account
 
 

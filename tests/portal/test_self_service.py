@@ -15,6 +15,7 @@ from accounts.models import ApiToken
 from subscriptions import views as subscription_views
 from subscriptions.services import order_pay
 from tests.factories import PASSWORD, ManagerFactory, api_token_for
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -126,10 +127,8 @@ def test_a_login_without_an_account_gets_the_styled_403(client):
 # --- an order page that refreshes itself -------------------------------------------------------------
 
 
-def test_an_order_page_refreshes_itself_only_while_it_provisions(
-    alice_client, customer_alice, prepaid_plan, place, staff_sam
-):
-    order = place(customer_alice, prepaid_plan)
+def test_an_order_page_refreshes_itself_only_while_it_provisions(alice_client, customer_alice, prepaid_plan, staff_sam):
+    order = place_committed(customer_alice, prepaid_plan)
     waiting = alice_client.get(f"/portal/orders/{order.pk}/").content.decode()
     assert 'http-equiv="refresh"' not in waiting
     order_pay(actor=staff_sam, order_id=order.pk)  # its task is not run: the order provisions

@@ -3,14 +3,15 @@
 import pytest
 
 from subscriptions.models import Order, OrderStatus, OrderType
+from tests.support.actions import place_committed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def postpaid_subscription(customer_alice, postpaid_plan, place):
+def postpaid_subscription(customer_alice, postpaid_plan):
     """Alice's postpaid trial subscription (trials are not gated while R2 is off)."""
-    order = place(customer_alice, postpaid_plan, "trial")
+    order = place_committed(customer_alice, postpaid_plan, "trial")
     order.refresh_from_db()
     return order.subscription
 
@@ -70,9 +71,9 @@ def test_r31_switch_without_a_plan_or_to_the_same_plan_shows_field_errors(alice_
 
 
 def test_r5_r27_renew_of_a_postpaid_subscription_is_gated_and_disabled(
-    alice_client, manual_mode, customer_alice, postpaid_plan, postpaid_subscription, place
+    alice_client, manual_mode, customer_alice, postpaid_plan, postpaid_subscription
 ):
-    place(customer_alice, postpaid_plan)  # R9: the first gated order puts the account under review
+    place_committed(customer_alice, postpaid_plan)  # R9: the first gated order puts the account under review
     html = alice_client.get(f"/portal/subscriptions/{postpaid_subscription.pk}/").content.decode()
     renew_form = html[html.index('id="renew-heading"') : html.index('id="switch-heading"')]
     assert "Your account is under review for postpaid ordering." in renew_form
@@ -98,8 +99,8 @@ def test_r5_r27_switch_to_a_gated_plan_is_disabled_and_refused(
     assert Order.objects.count() == before
 
 
-def test_r31_another_account_subscription_is_404(alice_client, outsider_oscar, prepaid_plan, place, postpaid_plan):
-    order = place(outsider_oscar, prepaid_plan, "trial")
+def test_r31_another_account_subscription_is_404(alice_client, outsider_oscar, prepaid_plan, postpaid_plan):
+    order = place_committed(outsider_oscar, prepaid_plan, "trial")
     order.refresh_from_db()
     pk = order.subscription_id
     before = Order.objects.count()
@@ -113,9 +114,9 @@ def test_r31_another_account_subscription_is_404(alice_client, outsider_oscar, p
 
 
 @pytest.fixture
-def postpaid_commercial_subscription(customer_alice, postpaid_plan, place):
+def postpaid_commercial_subscription(customer_alice, postpaid_plan):
     """Bought while the mode was Automatically: nothing gated it."""
-    order = place(customer_alice, postpaid_plan)
+    order = place_committed(customer_alice, postpaid_plan)
     order.refresh_from_db()
     return order.subscription
 

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.second_factor import backup_codes_issue
 from tests.factories import PASSWORD
-from tests.security.conftest import admin_login, current_code
+from tests.support.second_factor import admin_login, current_code
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from subscriptions.services import (
     order_provision,
     order_retry_provisioning,
 )
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The orders' tally by status (``OrderTally``, issue 11 item 7): the counts it gives equal
+"""The orders' tally by status (``OrderTally``, decision 109): the counts it gives equal
 the orders' own, after any history, through every write path, at any fold.
 
 Hypothesis writes the histories: orders placed, held, paid, cancelled, approved and declined
@@ -352,7 +352,7 @@ def test_concurrent_writers_and_folds_keep_the_counts_exact(postpaid_plan, prepa
 def test_order_tally_on_sqlite(tmp_path):
     """The embedded default keeps the tally with its own triggers: the same tests, on SQLite,
     plus a table rebuild by a migration and the backend's statement record
-    (``tests/core/sqlite_only.py``)."""
+    (``tests/system/sqlite_only.py``)."""
     env = {**os.environ, "POSTPAY_TEST_DB": "sqlite"}
     result = subprocess.run(
         [
@@ -364,8 +364,8 @@ def test_order_tally_on_sqlite(tmp_path):
             "no:cacheprovider",
             "-m",
             "not postgres",
-            "tests/core/test_order_tally.py",
-            "tests/core/sqlite_only.py",
+            "tests/system/test_order_tally.py",
+            "tests/system/sqlite_only.py",
         ],
         cwd=ROOT,
         env=env,

@@ -18,7 +18,7 @@ from settings_app.selectors import postpay_settings_get
 from settings_app.services import postpay_settings_update
 from subscriptions.money import format_price
 from subscriptions.notifications import notify_customer_order_completed
-from tests.core.helpers import place
+from tests.support.actions import place
 
 pytestmark = pytest.mark.django_db
 

@@ -2,13 +2,15 @@
 
 import pytest
 
+from accounts.errors import PostpayDeclined, PostpayUnderReview
 from accounts.models import Account, PostpayPermission
 from audit.models import AuditLogEntry
 from manual_operations.models import ManualOperation, OperationStatus, OperationType
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from tests.core.helpers import counts, place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +72,7 @@ def test_r10_under_review_account_is_refused_and_nothing_is_created(
     place(customer_alice, postpaid_plan)
     before = counts()
     actor = customer_alice if actor_kind == "customer" else staff_sam
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(PostpayUnderReview) as exc:
         place(actor, postpaid_plan, account=customer_alice.account)
     assert exc.value.code == "postpay_under_review"
     assert exc.value.status == 409
@@ -90,10 +92,10 @@ def test_r10_r6_declined_account_staff_see_declined_customer_sees_under_review(
 ):
     _declined_account(customer_alice, manager_max, postpaid_plan)
     before = counts()
-    with pytest.raises(Exception) as staff_exc:
+    with pytest.raises(PostpayDeclined) as staff_exc:
         place(staff_sam, postpaid_plan, account=customer_alice.account)
     assert staff_exc.value.code == "postpay_declined"
-    with pytest.raises(Exception) as customer_exc:
+    with pytest.raises(PostpayUnderReview) as customer_exc:
         place(customer_alice, postpaid_plan)
     assert customer_exc.value.code == "postpay_under_review"
     assert "declin" not in customer_exc.value.detail.lower()

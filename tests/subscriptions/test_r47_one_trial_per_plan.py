@@ -10,7 +10,8 @@ from subscriptions.models import Order, OrderStatus, Period
 from subscriptions.selectors import trial_used_plan_ids
 from subscriptions.services import order_fail_provisioning, order_place
 from tests.concurrency import run_together
-from tests.core.helpers import counts, place
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""R31, issue 9 finding 4: every text a user can send fits its column on PostgreSQL.
+"""R31 (security review finding 4): every text a user can send fits its column on PostgreSQL.
 
 SQLite does not enforce ``varchar(n)``; PostgreSQL does, and a text one character too long
 for its column was a 500 (an account with a long name could never reach review: its

@@ -16,9 +16,9 @@ from manual_operations.services import (
 from postpay_portal.errors import DomainError
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
-from tests.api.conftest import snapshot
 from tests.concurrency import run_together
-from tests.core.helpers import place
+from tests.support.actions import place
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 

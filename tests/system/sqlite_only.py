@@ -8,8 +8,8 @@ from django.db import connection, models
 
 from subscriptions import order_tally
 from subscriptions.models import Order
-from tests.core.test_order_tally import _held_and_released, assert_tally_exact
 from tests.factories import ManagerFactory
+from tests.system.test_order_tally import _held_and_released, assert_tally_exact
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,17 +2,24 @@
 
 import pytest
 
+from accounts.errors import PostpayPermissionReadOnly
 from accounts.services import account_create, account_update
 from audit.models import AuditLogEntry
+from postpay_portal.errors import InvalidInput, NotFound, PermissionDenied
 from subscriptions.services import order_place, subscription_renew, subscription_switch
-from tests.core.helpers import counts, place
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 
 
+# The domain error each refusal here must raise, by its contract code.
+ERRORS = {error.code: error for error in (InvalidInput, NotFound, PermissionDenied, PostpayPermissionReadOnly)}
+
+
 def _refused(call, code, field=None):
     before = (counts(), AuditLogEntry.objects.count())
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ERRORS[code]) as exc:
         call()
     assert exc.value.code == code, exc.value
     if field:

@@ -8,8 +8,8 @@ from manual_operations.services import manual_operation_approve, manual_operatio
 from subscriptions.models import AttemptOutcome, Order, OrderStatus, Subscription
 from subscriptions.services import order_provision, subscription_renew
 from tests.concurrency import run_together
-from tests.core.helpers import place
 from tests.factories import ManagerFactory
+from tests.support.actions import place
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

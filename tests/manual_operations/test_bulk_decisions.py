@@ -22,10 +22,10 @@ from manual_operations.services import (
 )
 from subscriptions.models import Order
 from subscriptions.services.provisioning import enqueue_provisioning_many
-from tests.api.conftest import snapshot
 from tests.concurrency import run_together
-from tests.core.helpers import place
 from tests.factories import AccountFactory, CustomerFactory
+from tests.support.actions import held_for_new_account
+from tests.support.state import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,7 @@ def subscribed_endpoint(settings):
 
 def _held(plan, n, prefix):
     """n accounts, each with a first postpaid order held for review (R9)."""
-    return [
-        place(CustomerFactory(username=f"{prefix}{i}", account=AccountFactory(name=f"{prefix} {i}")), plan)
-        for i in range(n)
-    ]
+    return [held_for_new_account(plan, f"{prefix} {i}", username=f"{prefix}{i}") for i in range(n)]
 
 
 def _asked(n, prefix):

@@ -115,7 +115,7 @@ def test_nothing_reads_the_shared_folder():
         if path.endswith((".py", "Makefile", ".ini", ".yml", ".sh")) or path.startswith(("bin/", ".ci/"))
         if os.path.isfile(ROOT / path)
         and "../shared" in (ROOT / path).read_text(errors="ignore")
-        and path != "tests/core/test_project.py"
+        and path != "tests/system/test_project.py"
     ]
     assert offenders == []
 

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from postpay_portal.errors import NotFound, PermissionDenied
+from subscriptions.errors import InvalidOrderStatus, OrderInProgress
 from subscriptions.models import AttemptOutcome, Order, OrderStatus, ProvisioningAttempt, Subscription
 from subscriptions.services import (
     order_cancel,
@@ -16,8 +18,9 @@ from subscriptions.services import (
     subscription_switch,
 )
 from subscriptions.tasks import provision_order_task
-from tests.core.helpers import counts, place
 from tests.factories import PlanFactory
+from tests.support.actions import place
+from tests.support.state import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +97,7 @@ def test_r22_operators_can_retry_a_failed_provisioning(
     settings.PROVISIONER = "tests.support.provisioners.Broken"
     provision_order_task.apply((provisioning_order.pk,))
     settings.PROVISIONER = "subscriptions.provisioners.LocalProvisioner"
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(PermissionDenied) as exc:
         order_retry_provisioning(actor=customer_alice, order_id=provisioning_order.pk)
     assert exc.value.code == "permission_denied"
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,7 +115,7 @@ def test_r22_r16_an_order_failed_by_a_decline_cannot_be_retried(
 
     order = place(customer_alice, postpaid_plan)
     manual_operation_decline(actor=manager_max, operation_id=order.manual_operation.pk, reason="other")
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidOrderStatus) as exc:
         order_retry_provisioning(actor=staff_sam, order_id=order.pk)
     assert exc.value.code == "invalid_order_status"
     order.refresh_from_db()
@@ -158,14 +161,14 @@ def test_r21_pay_moves_a_prepaid_order_to_provisioning(
     customer_alice, staff_sam, prepaid_plan, django_capture_on_commit_callbacks
 ):
     order = place(customer_alice, prepaid_plan)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(PermissionDenied) as exc:
         order_pay(actor=customer_alice, order_id=order.pk)
     assert exc.value.code == "permission_denied"
     with django_capture_on_commit_callbacks(execute=True):
         order_pay(actor=staff_sam, order_id=order.pk)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidOrderStatus) as exc:
         order_pay(actor=staff_sam, order_id=order.pk)
     assert exc.value.code == "invalid_order_status"
 
@@ -179,7 +182,7 @@ def test_r25_customer_cancels_an_order_waiting_for_payment(customer_alice, prepa
 
 def test_r25_a_held_order_cannot_be_cancelled(manual_mode, customer_alice, postpaid_plan):
     order = place(customer_alice, postpaid_plan)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidOrderStatus) as exc:
         order_cancel(actor=customer_alice, order_id=order.pk)
     assert exc.value.code == "invalid_order_status"
     order.refresh_from_db()
@@ -188,7 +191,7 @@ def test_r25_a_held_order_cannot_be_cancelled(manual_mode, customer_alice, postp
 
 def test_r31_another_accounts_order_is_not_found(customer_alice, outsider_oscar, prepaid_plan):
     order = place(customer_alice, prepaid_plan)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(NotFound) as exc:
         order_cancel(actor=outsider_oscar, order_id=order.pk)
     assert exc.value.code == "not_found"
     order.refresh_from_db()
@@ -225,7 +228,7 @@ def test_r23_one_open_order_per_subscription(customer_alice, postpaid_plan, prep
         lambda: subscription_renew(actor=customer_alice, subscription_id=subscription.pk),
         lambda: subscription_switch(actor=customer_alice, subscription_id=subscription.pk, plan_id=postpaid_plan.pk),
     ):
-        with pytest.raises(Exception) as exc:
+        with pytest.raises(OrderInProgress) as exc:
             attempt()
         assert exc.value.code == "order_in_progress"
     assert counts() == before

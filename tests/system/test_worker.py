@@ -8,8 +8,9 @@ import pytest
 from manual_operations.models import OperationStatus
 from manual_operations.services import manual_operation_approve
 from subscriptions.models import AttemptOutcome, Order, OrderStatus, Subscription
-from tests.core.helpers import place
 from tests.servers import RedisServer
+from tests.support.actions import place
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -20,21 +21,12 @@ FAST_SWEEP = {
 }
 
 
-def wait_for(predicate, timeout=60, what="condition", worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    log = worker.output()[-4000:] if worker else ""
-    raise AssertionError(f"timed out waiting for {what}\n{log}")
-
-
 def order_status(order):
     return Order.objects.get(pk=order.pk).status
 
 
-def held_order(customer, plan):
+def place_held(customer, plan):
+    """``place``, held for review (R9): what the tests then approve while a worker runs."""
     order = place(customer, plan)
     assert order.status == OrderStatus.WAITING_FOR_APPROVAL
     return order
@@ -45,9 +37,9 @@ def test_r15_approved_order_completes_through_a_worker_on_redis(
     manual_mode, customer_alice, postpaid_plan, manager_max, redis_broker, start_worker
 ):
     worker = start_worker(broker_url=redis_broker)
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", log=worker.output)
     assert Subscription.objects.filter(origin_order=order).count() == 1
     assert "subscriptions.provision_order" in worker.output()
 
@@ -57,9 +49,9 @@ def test_r15_approved_order_completes_through_a_worker_on_the_embedded_broker(
 ):
     url, options = embedded_broker
     worker = start_worker(broker_url=url, transport_options=options)
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
-    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+    wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", log=worker.output)
     assert Subscription.objects.filter(origin_order=order).count() == 1
 
 
@@ -74,13 +66,13 @@ def test_r15_r18_a_bulk_approvals_orders_complete_through_a_worker_from_one_mess
 
     worker = start_worker(broker_url=redis_broker)
     orders = [
-        held_order(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
+        place_held(CustomerFactory(username=f"bulk{i}", account=AccountFactory(name=f"Bulk {i}")), postpaid_plan)
         for i in range(3)
     ]
     done, _ = manual_operation_approve_many(actor=manager_max, operation_ids=[o.manual_operation.pk for o in orders])
     assert len(done) == 3
     for order in orders:
-        wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", worker=worker)
+        wait_for(lambda order=order: order_status(order) == OrderStatus.COMPLETED, what="completed", log=worker.output)
         assert Subscription.objects.filter(origin_order=order).count() == 1
     assert "subscriptions.enqueue_provisioning" in worker.output()
 
@@ -103,18 +95,18 @@ def test_r22_a_worker_killed_mid_provisioning_is_recovered_once(
             "PROVISIONING_SWEEP_AFTER_SECONDS": "3600",  # this worker's sweep must not interfere
         },
     )
-    order = held_order(customer_alice, postpaid_plan)
+    order = place_held(customer_alice, postpaid_plan)
     manual_operation_approve(actor=manager_max, operation_id=order.manual_operation.pk)
     wait_for(
         lambda: order.attempts.filter(outcome=AttemptOutcome.RUNNING).exists(),
         what="the first attempt to start",
-        worker=slow,
+        log=slow.output,
     )
     slow.kill()  # SIGKILL while provisioning
     assert order_status(order) == OrderStatus.PROVISIONING
 
     rescuer = start_worker(broker_url=url, transport_options=options, beat=True, env=FAST_SWEEP)
-    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed after the sweep", worker=rescuer)
+    wait_for(lambda: order_status(order) == OrderStatus.COMPLETED, what="completed after the sweep", log=rescuer.output)
     assert Subscription.objects.filter(origin_order=order).count() == 1
     assert list(order.attempts.values_list("outcome", flat=True)) == [
         AttemptOutcome.ABANDONED,
@@ -130,7 +122,7 @@ def test_r22_broker_down_at_approval_the_decision_commits_and_the_sweep_finishes
     try:
         use_broker(redis.url)
         worker = start_worker(broker_url=redis.url, beat=True, env=FAST_SWEEP)
-        order = held_order(customer_alice, postpaid_plan)
+        order = place_held(customer_alice, postpaid_plan)
         redis.stop()
 
         started = time.monotonic()
@@ -146,7 +138,7 @@ def test_r22_broker_down_at_approval_the_decision_commits_and_the_sweep_finishes
             lambda: order_status(order) == OrderStatus.COMPLETED,
             timeout=90,
             what="completed after the broker came back",
-            worker=worker,
+            log=worker.output,
         )
         assert Subscription.objects.filter(origin_order=order).count() == 1
         assert "sweep re-enqueued" in worker.output()
