@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from postpay_portal.admin_site import form_page, report_domain_error, service_form_page
+from postpay_portal.admin_site import ReadOnlyAdminMixin, form_page, report_domain_error, service_form_page
 from postpay_portal.errors import DomainError
 
 from .forms import ApiTokenCreateForm
@@ -49,7 +49,7 @@ class GroupAdmin(BaseGroupAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """R46: an operator's own API tokens (a superuser's list holds everyone's). Issuing and
     revoking go through ``accounts.tokens``; Django's add, change and delete are off, so no
     permission an operator may hold lets them mint or edit another login's token (R33)."""
@@ -81,15 +81,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if not (user.is_active and user.is_staff):
             return False
         return obj is None or user.is_superuser or obj.user_id == user.pk
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return redirect("admin:accounts_apitoken_changelist")  # a token has nothing more to show

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from postpay_portal.admin_export import ListCsvExportMixin
-from postpay_portal.admin_site import CappedCountMixin
+from postpay_portal.admin_site import CappedCountMixin, ReadOnlyAdminMixin
 
 from .exports import AuditLogExportResource, value_label
 from .models import AuditLogEntry, ObjectType
@@ -158,7 +158,7 @@ SEARCH_ACCOUNTS = 100  # accounts a name search reaches; a broader term is narro
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(CappedCountMixin, ListCsvExportMixin, admin.ModelAdmin):
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, CappedCountMixin, ListCsvExportMixin, admin.ModelAdmin):
     """R29: nobody adds, changes or deletes an entry in the portal."""
 
     export_resource_class = AuditLogExportResource
@@ -249,12 +249,3 @@ class AuditLogEntryAdmin(CappedCountMixin, ListCsvExportMixin, admin.ModelAdmin)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in AuditLogEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

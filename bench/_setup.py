@@ -34,6 +34,24 @@ def django_on_postgres():
     return pg
 
 
+def production_shaped_env(database_url, var):
+    """Settings of a production-shaped Django in this process (DJANGO_DEBUG=0), for the
+    benches that drive the operator portal with Django's test client."""
+    import secrets
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
+        "DJANGO_DEBUG": "0",
+        "POSTPAY_REQUIRE_2FA": "0",  # the bench signs in with a password; R45 is tested, not timed
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
+        "DATABASE_URL": database_url,
+        "POSTPAY_VAR_DIR": str(var),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "AXES_ENABLED": "0",
+    }
+
+
 def machine_speed():
     """A figure to compare machines and sessions by: seconds of a pure-Python loop of
     5,000,000 additions, the best of three (this machine's speed has varied several-fold

@@ -10,7 +10,6 @@ of each bulk action (``BENCH_PROFILE_SORT=tottime`` to sort by own time).
 """
 
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _setup import machine_speed  # noqa: E402
+from _setup import machine_speed, production_shaped_env  # noqa: E402
 
 from tests.servers import PostgresServer, filesystem_broker  # noqa: E402
 
@@ -35,18 +34,8 @@ def configure(pg):
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-"))
     url, options = filesystem_broker(var)
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-            "DJANGO_DEBUG": "0",
-            "POSTPAY_REQUIRE_2FA": "0",  # the bench signs in with a password; R45 is tested, not timed
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
-            "DATABASE_URL": pg.url,
-            "POSTPAY_VAR_DIR": str(var),
-            "CELERY_BROKER_URL": url,  # a real broker folder; no worker drains it during the bench
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "AXES_ENABLED": "0",
-        }
+        production_shaped_env(pg.url, var),
+        CELERY_BROKER_URL=url,  # a real broker folder; no worker drains it during the bench
     )
     import django
 

@@ -39,7 +39,6 @@ takes more than 20 ms.
 import argparse
 import io
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _setup import machine_speed  # noqa: E402
+from _setup import machine_speed, production_shaped_env  # noqa: E402
 
 from tests.servers import PostgresServer  # noqa: E402
 
@@ -753,19 +752,7 @@ def main():
     pg.start(extra_options=PG_OPTIONS)
     var = Path(tempfile.mkdtemp(prefix="postpay-bench-scale-"))
     try:
-        os.environ.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "postpay_portal.settings",
-                "DJANGO_DEBUG": "0",
-                "POSTPAY_REQUIRE_2FA": "0",  # the bench signs in with a password; R45 is tested, not timed
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-                "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
-                "DATABASE_URL": pg.url,
-                "POSTPAY_VAR_DIR": str(var),
-                "DJANGO_LOG_LEVEL": "WARNING",
-                "AXES_ENABLED": "0",
-            }
-        )
+        os.environ.update(production_shaped_env(pg.url, var))
         import django
 
         django.setup()

@@ -23,7 +23,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from postpay_portal.admin_home import failing_endpoint_ids
-from postpay_portal.admin_site import apply_each, bulk_summary, form_errors_from, form_page, service_form_page
+from postpay_portal.admin_site import (
+    ReadOnlyAdminMixin,
+    apply_each,
+    bulk_summary,
+    form_errors_from,
+    form_page,
+    service_form_page,
+)
 from postpay_portal.errors import DomainError
 
 from .models import ALL_EVENTS, SUBSCRIBABLE_TYPES, DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
@@ -246,11 +253,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, ENDPOINT_TEMPLATE, context)
 
-    def rotate_secret_view(self, request, endpoint_id):
+    def _endpoint_to_change(self, request, endpoint_id):
+        """The endpoint an action page acts on, if this user may change it; and its page."""
         endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
         if not self.has_change_permission(request, endpoint):
             raise PermissionDenied
-        change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+        return endpoint, reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+
+    def rotate_secret_view(self, request, endpoint_id):
+        endpoint, change_url = self._endpoint_to_change(request, endpoint_id)
         if request.method == "POST":
             rotated = webhook_endpoint_rotate_secret(actor=request.user, endpoint_id=endpoint.pk)
             self.log_change(request, rotated, "Rotated the signing secret.")
@@ -274,10 +285,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         )
 
     def replay_view(self, request, endpoint_id):
-        endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-        if not self.has_change_permission(request, endpoint):
-            raise PermissionDenied
-        change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+        endpoint, change_url = self._endpoint_to_change(request, endpoint_id)
         return service_form_page(
             request,
             self,
@@ -298,10 +306,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def ping_view(self, request, endpoint_id):
         """ "Send a test event": a ``ping`` to this endpoint only, signed and sent as any
         delivery; then its deliveries, the new one first."""
-        endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-        if not self.has_change_permission(request, endpoint):
-            raise PermissionDenied
-        change_url = reverse("admin:events_webhookendpoint_change", args=[endpoint.pk])
+        endpoint, change_url = self._endpoint_to_change(request, endpoint_id)
         return service_form_page(
             request,
             self,
@@ -356,7 +361,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only; "Redeliver" (one, or selected ones) is the only write."""
 
     # Fits 1280 px: the event's type under its id, when it was delivered or is due under the
@@ -445,15 +450,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             return f"HTTP {obj.response_status}: {self.error_short(obj)}"
         return self.error_short(obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # every field is read-only; redelivering is the only write
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_redeliver_permission(self, request, obj=None):
         return request.user.has_perm(f"{self.opts.app_label}.change_webhookdelivery")
 
@@ -502,7 +498,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """R34: the event log, read-only, each event linked to what it is about."""
 
     list_display = ("id", "event_type", "about", "created_at")
@@ -542,12 +538,3 @@ class EventAdmin(admin.ModelAdmin):
         count = obj.deliveries.count()
         url = reverse("admin:events_webhookdelivery_changelist") + f"?q={obj.id}"
         return format_html('<a href="{}">{} delivery(ies)</a>', url, count)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

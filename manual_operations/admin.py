@@ -22,6 +22,7 @@ from postpay_portal.admin_site import (
     BulkTable,
     CappedCountMixin,
     FastActionCheckboxMixin,
+    ReadOnlyAdminMixin,
     bulk_confirmation,
     bulk_summary,
     form_errors_from,
@@ -96,7 +97,9 @@ class AccountClassFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(ManualOperation)
-class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
+class ManualOperationAdmin(
+    ReadOnlyAdminMixin, CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin
+):
     export_resource_class = ManualOperationExportResource  # the open operations by default, as the list
     list_display = (
         "id",
@@ -183,15 +186,6 @@ class ManualOperationAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExp
         )
 
     # --- permissions ---------------------------------------------------------------------------
-
-    def has_add_permission(self, request):
-        return False  # operations are opened by the gate (R9), never by hand
-
-    def has_change_permission(self, request, obj=None):
-        return False  # no field is edited; deciding is its own permission
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_decide_permission(self, request, obj=None):
         return can_decide(request.user)

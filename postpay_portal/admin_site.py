@@ -40,6 +40,21 @@ def _with_home(index):
 admin.site.index = _with_home(admin.site.index)
 
 
+class ReadOnlyAdminMixin:
+    """A list and pages to read, with no add, change or delete form: these rows are written by
+    the services alone (an order by ``order_place``, an operation by the gate, an audit entry
+    or an event by the unit of work); the writes a page offers are its actions."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class FastActionCheckboxMixin:
     """The changelist's selection checkbox as Django renders it, without Django's form widget
     template, rendered once per row, weighed on every big list (decision 99). The HTML is the

@@ -23,6 +23,7 @@ from postpay_portal.admin_site import (
     AccountFilter,
     CappedCountMixin,
     FastActionCheckboxMixin,
+    ReadOnlyAdminMixin,
     apply_each,
     service_form_page,
 )
@@ -148,7 +149,7 @@ def _apply(request, queryset, service, verb):
 
 
 @admin.register(Order)
-class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, admin.ModelAdmin):
     export_resource_class = OrderExportResource
     # R20 at 1280 px: the placer and the approver in one cell, the failure reason under the
     # status, the period under the plan; the CSV export keeps each in its own column
@@ -305,15 +306,6 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
     def audit_trail(self, obj):
         return audit_trail_html(object_type=ObjectType.ORDER, object_id=obj.pk) if obj.pk else "—"
 
-    def has_add_permission(self, request):
-        return False  # orders are placed through order_place (customer portal, API)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # every field is read-only; the actions below are the only writes
-
     def has_operate_permission(self, request):
         """Who may retry provisioning and record payments: the "change order" permission."""
         return request.user.has_perm(f"{self.opts.app_label}.change_order")
@@ -330,7 +322,7 @@ class OrderAdmin(CappedCountMixin, FastActionCheckboxMixin, ListCsvExportMixin, 
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdminMixin, CappedCountMixin, admin.ModelAdmin):
     list_display = ("id", "account", "plan", "period", "status", "started_at", "current_period_end")
     list_filter = ("status", "period", "plan", AccountFilter)
     list_select_related = ("account", "plan")
@@ -349,12 +341,3 @@ class SubscriptionAdmin(CappedCountMixin, admin.ModelAdmin):
             reverse("admin:subscriptions_order_change", args=[obj.origin_order_id]),
             obj.origin_order_id,
         )
-
-    def has_add_permission(self, request):
-        return False  # created by provisioning (R23)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,6 +6,7 @@ import structlog
 from celery import shared_task
 from django.conf import settings
 
+from postpay_portal.mail import MAIL_TASK_OPTIONS
 from postpay_portal.models import Heartbeat
 from postpay_portal.services import heartbeat_record
 
@@ -67,15 +68,7 @@ def compact_order_tally_task():
     return order_tally_compact()
 
 
-@shared_task(
-    name="subscriptions.notify_customer_held",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=30,
-    time_limit=60,
-)
+@shared_task(name="subscriptions.notify_customer_held", **MAIL_TASK_OPTIONS)
 def notify_customer_order_held_task(order_id):
     """R39: e-mail is not a state change, so a duplicate delivery at worst repeats a mail."""
     from .notifications import notify_customer_order_held
