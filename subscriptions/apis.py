@@ -164,6 +164,14 @@ def order_output(request, order):
     return OrderOutput(order_get(user=request.user, order_id=order.pk), context={"request": request}).data
 
 
+def placed_order_output(request, order):
+    """The order a placement (new, renewal, switch) created, as DRF's ``CreateModelMixin``
+    answers: the saved instance through the same serializer, which masks it for a customer
+    as any read does (R6, R24). The service built it with its account, plan and creator
+    loaded, so no re-read is needed (decision 180)."""
+    return OrderOutput(order, context={"request": request}).data
+
+
 class OrderFilter(django_filters.FilterSet):
     account = IdFilter()
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
@@ -241,7 +249,7 @@ class OrderListApi(ListAPIView):
         fields = data.validated_data
         account_id = fields.get("account", request.user.account_id)
         order = order_place(actor=request.user, account_id=account_id, plan_id=fields["plan"], period=fields["period"])
-        return Response(order_output(request, order), status=201)
+        return Response(placed_order_output(request, order), status=201)
 
 
 class OrderDetailApi(APIView):
@@ -390,7 +398,7 @@ class SubscriptionRenewApi(APIView):
     )
     def post(self, request, pk):
         order = subscription_renew(actor=request.user, subscription_id=pk)
-        return Response(order_output(request, order), status=201)
+        return Response(placed_order_output(request, order), status=201)
 
 
 class SubscriptionSwitchApi(APIView):
@@ -417,4 +425,4 @@ class SubscriptionSwitchApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = subscription_switch(actor=request.user, subscription_id=pk, plan_id=data.validated_data["plan"])
-        return Response(order_output(request, order), status=201)
+        return Response(placed_order_output(request, order), status=201)

@@ -192,10 +192,11 @@ def _order_create(uow: UnitOfWork, *, actor, account, plan, period, order_type, 
         enqueued_at=timezone.now() if status == OrderStatus.PROVISIONING else None,
     )
     try:
-        with transaction.atomic():
-            order.save()
+        order.save()
     except IntegrityError:
-        raise OrderInProgress()  # R23's constraint caught a race the lock did not
+        # R23's constraint caught a race the lock did not. No savepoint is needed: the refusal
+        # leaves the placement's atomic block, which rolls the whole placement back.
+        raise OrderInProgress()
     audit_record(
         uow=uow,
         object_type=ObjectType.ORDER,

@@ -281,3 +281,52 @@ def test_r24_a_placed_order_answers_exactly_what_its_get_shows_to_its_placer(
         client = api(user)
         placed = body(api_place(client, **payload))
         assert placed == body(client.get(f"/api/v1/orders/{placed['id']}/"))
+
+
+def _answered_as_read(client, response):
+    """The creation answer and a GET of the same order, as the same user."""
+    created = body(response)
+    return created, body(client.get(f"/api/v1/orders/{created['id']}/"))
+
+
+@pytest.mark.django_db
+def test_r6_r24_a_placement_answers_what_a_read_of_the_order_shows(
+    api, manual_mode, customer_alice, staff_sam, alice_account, postpaid_plan, prepaid_plan
+):
+    """Decision 180: a placement answers with the instance it created, as DRF's create does;
+    the serializer masks it as for any read. New orders held and not held, as the customer
+    and as staff."""
+    customer = api(customer_alice)
+    held = api_place(customer, plan=postpaid_plan.pk, period="commercial")
+    assert held.status_code == 201
+    created, read = _answered_as_read(customer, held)
+    assert created == read and created["status"] == "waiting_for_approval"
+
+    trial = api_place(customer, plan=prepaid_plan.pk, period="trial")
+    assert trial.status_code == 201
+    created, read = _answered_as_read(customer, trial)
+    assert created == read and created["status"] == "provisioning"
+
+    staff = api(staff_sam)
+    placed = api_place(staff, plan=prepaid_plan.pk, period="commercial", account=alice_account.pk)
+    assert placed.status_code == 201
+    created, read = _answered_as_read(staff, placed)
+    assert created == read and created["created_by"] == staff_sam.username
+
+
+@pytest.mark.django_db
+def test_r23_renewal_and_switch_answer_what_a_read_of_the_order_shows(
+    api, customer_alice, subscription, prepaid_plan, django_capture_on_commit_callbacks
+):
+    client = api(customer_alice)
+    with django_capture_on_commit_callbacks(execute=True):  # provisioned, so that a switch may follow (R23)
+        renewal = client.post(f"/api/v1/subscriptions/{subscription.pk}/renew/")
+    assert renewal.status_code == 201
+    created, read = _answered_as_read(client, renewal)
+    assert created["type"] == "renewal" and created["subscription"] == subscription.pk
+    assert created["status"] == "provisioning" and read == {**created, "status": "completed"}
+
+    switch = client.post(f"/api/v1/subscriptions/{subscription.pk}/switch/", {"plan": prepaid_plan.pk}, format="json")
+    assert switch.status_code == 201
+    created, read = _answered_as_read(client, switch)
+    assert created == read and created["type"] == "switch" and created["plan"] == prepaid_plan.pk
