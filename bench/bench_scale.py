@@ -628,6 +628,7 @@ def pages(plan, root_id):
             f"{admin}/accounts/account/?postpay_permission=under_review",
         ),
         ("operator", "accounts list, permission approved", f"{admin}/accounts/account/?postpay_permission=approved"),
+        ("operator", "accounts list, over limit (R43)", f"{admin}/accounts/account/?over_limit=yes"),
         ("operator", "accounts list, search 'Account 0999'", f"{admin}/accounts/account/?q=Account+0999"),
         ("operator", "accounts list, search an e-mail", f"{admin}/accounts/account/?q=billing{some - 1}%40"),
         (
@@ -636,6 +637,11 @@ def pages(plan, root_id):
             f"{admin}/accounts/account/?q=0999&postpay_permission=declined",
         ),
         ("operator", "queue (open, oldest first)", f"{admin}/manual_operations/manualoperation/"),
+        (
+            "operator",
+            "queue, credit reviews",
+            f"{admin}/manual_operations/manualoperation/?operation__exact=credit_review",
+        ),
         ("operator", "queue, status approved", f"{admin}/manual_operations/manualoperation/?status=approved"),
         ("operator", "queue, status declined", f"{admin}/manual_operations/manualoperation/?status=declined"),
         ("operator", "queue, status all", f"{admin}/manual_operations/manualoperation/?status=all"),
@@ -704,6 +710,11 @@ def pages(plan, root_id):
             "operator",
             "API manual-operations ?status=approval_required",
             f"{api}/manual-operations/?status=approval_required",
+        ),
+        (
+            "operator",
+            "API manual-operations ?operation=credit_review",
+            f"{api}/manual-operations/?operation=credit_review",
         ),
         ("operator", "API manual-operations ?status=approved", f"{api}/manual-operations/?status=approved"),
         (
