@@ -346,13 +346,12 @@ class AccountAdmin(
             readonly += ["postpay_permission", "linked_manual_operation", "why_held"]
         return readonly
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        account = self.get_object(request, object_id)
-        extra = dict(extra_context or {})
-        if account is not None:
-            extra.update(self._related(request, account))
-            extra.update(self._credit(request, account))
-        return super().change_view(request, object_id, form_url, extra_context=extra)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The account's page, given the account the change view has already read."""
+        if obj is not None:
+            context.update(self._related(request, obj))
+            context.update(self._credit(request, obj))
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _credit(self, request, account):
         """R37, R43: in mode Manually the account's terms, commitment, what remains and the

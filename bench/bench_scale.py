@@ -571,7 +571,7 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(client, url, runs, explain=False, profile=False):
+def measure(client, url, runs, explain=False, profile=False, sql=False):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -597,6 +597,9 @@ def measure(client, url, runs, explain=False, profile=False):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(90)
         print(out.getvalue())
+    if sql:
+        for query in ctx.captured_queries:
+            print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:160]}")
     if explain:
         slow = [q for q in ctx.captured_queries if float(q["time"]) * 1000 > 20]
         for query in slow:
@@ -749,6 +752,7 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE every statement over 20 ms")
     parser.add_argument("--profile", action="store_true", help="cProfile's top functions of each page measured")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one request of each page")
     parser.add_argument("--keep", metavar="DIR", help="keep the loaded cluster in DIR (for --reuse)")
     parser.add_argument("--reuse", metavar="DIR", help="start from a cluster kept by --keep (migrate adds new indexes)")
     parser.add_argument("--only", help="measure only the pages whose label contains this text")
@@ -789,7 +793,7 @@ def main():
         for who, label, url in pages(plan, root.pk):
             if args.only and args.only not in label:
                 continue
-            p50, p95, queries = measure(clients[who], url, args.runs, args.explain, args.profile)
+            p50, p95, queries = measure(clients[who], url, args.runs, args.explain, args.profile, args.sql)
             verdict = "" if p50 <= GOAL_MS else "  OVER GOAL"
             rows.append((label, p50, p95, queries))
             print(f"{label:<52} {p50:8.1f} {p95:8.1f} {queries:8d}{verdict}", flush=True)
