@@ -16,7 +16,7 @@ from postpay_portal.guards import require_decide, require_perm
 
 from .errors import CreditTermsRequireApproval
 from .lock_objects import locked_account
-from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass, PostpayPermission
+from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass, PostpayPermission, User
 from .selectors import accounts_with_email
 
 
@@ -56,7 +56,7 @@ EMAIL_TAKEN = (
 LINE_BREAKING_SEPARATORS = {"\u2028", "\u2029"}
 
 
-def has_control_character(text):
+def has_control_character(text: str) -> bool:
     return any(ch in LINE_BREAKING_SEPARATORS or unicodedata.category(ch) == "Cc" for ch in text)
 
 
@@ -97,8 +97,8 @@ def account_create(
     manager: str | None = None,
     preapproved: bool = False,
     create_account_class: bool = True,
-    postpaid_limit=UNSET,
-    credit_review_on=UNSET,
+    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
+    credit_review_on: date | str | None | _Unset = UNSET,
 ) -> Account:
     """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved —
     which grants postpaid credit and needs the decide permission (R44), and may carry credit
@@ -203,7 +203,7 @@ def _unknown_class(name, shown=10):
     return f'No account class "{name}": add it under Account classes first, or {hint}.'
 
 
-def account_user_create(*, actor, account_id: int, username: str, password: str, email: str = ""):
+def account_user_create(*, actor, account_id: int, username: str, password: str, email: str = "") -> User:
     """A customer login of an account (R33: created only through this service), audited on
     the account (R29: field ``customer_login``, to the username)."""
     require_perm(actor, CHANGE_ACCOUNT, STAFF_ONLY)
@@ -317,7 +317,11 @@ def _not_a_date():
     raise InvalidInput.on("credit_review_on", "A date (YYYY-MM-DD) is required.")
 
 
-def clean_terms(*, postpaid_limit=UNSET, credit_review_on=UNSET) -> dict:
+def clean_terms(
+    *,
+    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
+    credit_review_on: date | str | None | _Unset = UNSET,
+) -> dict:
     """The terms given, cleaned; a term left out stays out (unchanged)."""
     terms = {}
     if postpaid_limit is not UNSET:
@@ -369,7 +373,12 @@ def _reason(reason) -> str:
 
 
 def account_credit_terms_update(
-    *, actor, account_id: int, postpaid_limit=UNSET, credit_review_on=UNSET, reason: str
+    *,
+    actor,
+    account_id: int,
+    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
+    credit_review_on: date | str | None | _Unset = UNSET,
+    reason: str,
 ) -> Account:
     """R37, R44: a manager changes an approved account's limit or review date ("Change credit
     terms"), with a reason. A date in the past is accepted: the next order that raises the

@@ -4,6 +4,9 @@ transaction: the entry and the event exist exactly when the change does."""
 
 from typing import Any
 
+from django.db.models import Model
+
+from events.models import Event
 from events.outbox import event_record_change
 
 from .models import AuditLogEntry, ObjectType
@@ -50,7 +53,7 @@ def audit_record(
     new: Any,
     actor=None,
     reason: str = "",
-    obj=None,
+    obj: Model | None = None,
 ) -> AuditLogEntry:
     """R29: one change of one field; R34: its event, if the contract publishes one (pass the
     changed ``obj`` when you have it, else the event reads it again)."""
@@ -69,7 +72,14 @@ def audit_record(
 
 
 def audit_record_changes(
-    *, uow: UnitOfWork, object_type: str, obj, changes: dict, actor=None, reason: str = "", created: bool = False
+    *,
+    uow: UnitOfWork,
+    object_type: str,
+    obj: Model,
+    changes: dict,
+    actor=None,
+    reason: str = "",
+    created: bool = False,
 ) -> list[AuditLogEntry]:
     """R29, R34: several fields of one object changed at once (``{field: (old, new)}``): one
     audit entry per field and one event for the change (``created``: set as the object is
@@ -85,8 +95,16 @@ def audit_record_changes(
 
 
 def audited_transition(
-    obj, transition: str, *, uow: UnitOfWork, object_type: str, field: str, actor=None, reason: str = "", **kwargs
-):
+    obj: Model,
+    transition: str,
+    *,
+    uow: UnitOfWork,
+    object_type: str,
+    field: str,
+    actor=None,
+    reason: str = "",
+    **kwargs,
+) -> Any:
     """Run one fsm transition method of ``obj``, save it, and log old → new (R29) with its
     event (R34).
 
@@ -110,7 +128,7 @@ def audited_transition(
     return result
 
 
-def publish_change(*, uow: UnitOfWork, object_type: str, obj, created: bool):
+def publish_change(*, uow: UnitOfWork, object_type: str, obj: Model, created: bool) -> Event | None:
     """R34: the event of a change that has no audit entry of its own — a subscription
     created, renewed or switched by provisioning."""
     return event_record_change(uow=uow, object_type=object_type, object_id=obj.pk, obj=obj, created=created)

@@ -7,6 +7,8 @@ go on (R18). A single decision is a bulk of one.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -17,6 +19,7 @@ from accounts.lock_objects import account_qs_select_for_update, locked_account
 from accounts.models import Account, PostpayPermission
 from accounts.services import (
     UNSET,
+    _Unset,
     account_approve_postpay_in_advance,
     account_grant_postpay,
     account_refuse_postpay,
@@ -32,9 +35,10 @@ from postpay_portal.errors import DomainError, InvalidInput, NotFound, Permissio
 from postpay_portal.guards import as_id, require_user
 from postpay_portal.ids import is_id
 from settings_app.selectors import postpay_settings_get
+from subscriptions.credit import CreditCheck
 from subscriptions.errors import CreditReviewOpen
 from subscriptions.lock_objects import order_qs_select_for_update
-from subscriptions.models import OrderStatus
+from subscriptions.models import Order, OrderStatus
 from subscriptions.selectors import account_commitment, accounts_with_commitment
 from subscriptions.services import order_fail_by_credit_review, order_fail_by_decline, order_release_after_approval
 
@@ -64,10 +68,10 @@ def manual_operation_open(
     uow: UnitOfWork,
     actor,
     account: Account,
-    order=None,
+    order: Order | None = None,
     origin: str = OperationOrigin.HELD_ORDER,
     notify: bool = True,
-    credit_check=None,
+    credit_check: CreditCheck | None = None,
 ) -> ManualOperation:
     """R9, R12, R36: the one open operation of an account, linked to its held order (none
     for a review asked or approved in advance); with ``credit_check``, a credit review of the
@@ -120,7 +124,9 @@ def manual_operation_open(
     return operation
 
 
-def manual_operation_open_credit_review(*, uow: UnitOfWork, actor, account: Account, order, check) -> ManualOperation:
+def manual_operation_open_credit_review(
+    *, uow: UnitOfWork, actor, account: Account, order: Order, check: CreditCheck
+) -> ManualOperation:
     """R39: the order of an approved account that breaks its credit terms waits for a credit
     review; the account stays approved. Managers are told as of any operation (R19); the
     customer is told their order waits for their provider's review."""
@@ -268,7 +274,12 @@ def _single(done: list, refused: list):
 
 
 def manual_operation_approve(
-    *, actor, operation_id: int, note: str = "", postpaid_limit=UNSET, credit_review_on=UNSET
+    *,
+    actor,
+    operation_id: int,
+    note: str = "",
+    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
+    credit_review_on: date | str | None | _Unset = UNSET,
 ) -> ManualOperation:
     """R14, R15, R41: approve once; the held order provisions after commit. A permission
     operation approves the account; a credit review leaves the permission as it is. Either may
@@ -403,7 +414,12 @@ def _decline(uow: UnitOfWork, actor, operation: ManualOperation, reason: str, no
 
 
 def manual_operation_approve_in_advance(
-    *, actor, account_id: int, note: str = "", postpaid_limit=UNSET, credit_review_on=UNSET
+    *,
+    actor,
+    account_id: int,
+    note: str = "",
+    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
+    credit_review_on: date | str | None | _Unset = UNSET,
 ) -> Account:
     """R36b: a manager approves a ``none`` account before any order: one operation opened
     and approved at once (no order), the account approved, all audited (R29), in one

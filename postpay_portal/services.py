@@ -1,5 +1,7 @@
 """Operations housekeeping (R35, CONTRACT §2): heartbeats and expired idempotency keys."""
 
+from datetime import datetime
+
 import structlog
 from django.db.models import Subquery
 from django.utils import timezone
@@ -11,7 +13,7 @@ logger = structlog.get_logger(__name__)
 PURGE_BATCH = 5000
 
 
-def heartbeat_record(*, name, now=None):
+def heartbeat_record(*, name: str, now: datetime | None = None) -> None:
     """Record a sign of life: one upsert statement, so that concurrent workers never clash."""
     Heartbeat.objects.bulk_create(
         [Heartbeat(name=name, last_seen_at=now or timezone.now())],
@@ -21,7 +23,7 @@ def heartbeat_record(*, name, now=None):
     )
 
 
-def idempotency_records_purge(*, now=None):
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
     """Delete the records older than ``IDEMPOTENCY_TTL_HOURS``, in bounded batches.
 
     The outer filter repeats the age condition: a record that a repeat request renewed

@@ -19,7 +19,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from .. import sending
-from ..models import DeliveryStatus, WebhookDelivery
+from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from ..payloads import event_body
 from .endpoints import webhook_endpoints_forget_expired_secrets
 from .enqueue import enqueue_deliveries
@@ -36,14 +36,14 @@ MAX_COUNTDOWN_SECONDS = 600
 SWEEP_BATCH = 500
 
 
-def signature(endpoint, msg_id, timestamp, body_text):
+def signature(endpoint: WebhookEndpoint, msg_id: str, timestamp: datetime, body_text: str) -> str:
     """Standard Webhooks signatures: one per valid secret, space-separated (rotation)."""
     return " ".join(
         Webhook(secret).sign(msg_id, timestamp, body_text) for secret in endpoint.signing_secrets(timezone.now())
     )
 
 
-def retry_delay(attempts):
+def retry_delay(attempts: int) -> float:
     """Seconds before the next attempt after ``attempts`` failed ones: base, doubling."""
     return settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
 
@@ -79,7 +79,7 @@ def _claim(delivery_id):
     return delivery
 
 
-def webhook_delivery_attempt(*, delivery_id):
+def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """One attempt of one delivery (R34). Returns the delivery after it, or None when this
     message had nothing to do."""
     delivery = _claim(delivery_id)
@@ -145,7 +145,7 @@ def _record(delivery_id, token, outcome):
     return delivery
 
 
-def webhook_delivery_sweep(*, now=None):
+def webhook_delivery_sweep(*, now: datetime | None = None) -> list[int]:
     """R34: re-enqueue deliveries left pending past their next attempt — a lost message, a
     killed worker, a broker that was down, a retry too far ahead for a countdown. Returns
     the ids it re-enqueued."""

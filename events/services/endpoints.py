@@ -8,7 +8,7 @@ where the platform's data goes.
 
 import base64
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -35,7 +35,7 @@ REPLAY_MAX_EVENTS = 10_000
 ENDPOINT_FIELDS = ("url", "events", "description", "active")
 
 
-def new_secret():
+def new_secret() -> str:
     """``whsec_`` + base64 of 32 random bytes (CONTRACT §4: at least 24)."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
@@ -108,7 +108,9 @@ def _locked_endpoint(endpoint_id):
         raise NotFound("No such webhook endpoint.")
 
 
-def webhook_endpoint_create(*, actor, url, events, description=""):
+def webhook_endpoint_create(
+    *, actor, url: str, events: list[str] | tuple[str, ...], description: str = ""
+) -> WebhookEndpoint:
     """The endpoint with a new secret; the caller shows ``endpoint.secret`` once."""
     _require(actor, "add")
     cleaned = _clean({"url": url, "events": events, "description": description})
@@ -118,7 +120,7 @@ def webhook_endpoint_create(*, actor, url, events, description=""):
     return endpoint
 
 
-def webhook_endpoint_update(*, actor, endpoint_id, **changes):
+def webhook_endpoint_update(*, actor, endpoint_id: int, **changes) -> WebhookEndpoint:
     """``url``, ``events``, ``description``, ``active``; the URL is checked again."""
     _require(actor, "change")
     unknown = set(changes) - set(ENDPOINT_FIELDS)
@@ -137,7 +139,7 @@ def webhook_endpoint_update(*, actor, endpoint_id, **changes):
     return endpoint
 
 
-def webhook_endpoint_delete(*, actor, endpoint_id):
+def webhook_endpoint_delete(*, actor, endpoint_id: int) -> None:
     """Its deliveries go with it; an attempt in flight finds its delivery gone."""
     _require(actor, "delete")
     with transaction.atomic(), unit_of_work() as uow:
@@ -146,7 +148,7 @@ def webhook_endpoint_delete(*, actor, endpoint_id):
         endpoint.delete()
 
 
-def webhook_endpoint_rotate_secret(*, actor, endpoint_id):
+def webhook_endpoint_rotate_secret(*, actor, endpoint_id: int) -> WebhookEndpoint:
     """A new secret; the previous one keeps signing for 24 h, so a receiver can switch
     without losing a delivery (each is signed with both meanwhile). Both stay encrypted: the
     current token becomes the previous one as it is."""
@@ -161,7 +163,7 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint_id):
     return endpoint
 
 
-def webhook_endpoints_forget_expired_secrets(*, endpoint_id=None, now=None):
+def webhook_endpoints_forget_expired_secrets(*, endpoint_id: int | None = None, now: datetime | None = None) -> int:
     """R34: a previous secret whose 24 h are over is erased, not kept for ever — when a
     delivery finds it expired, and by a periodic task for endpoints that send nothing.
     Returns how many were erased. A rotation at the same moment sets a new expiry, which
@@ -175,7 +177,7 @@ def webhook_endpoints_forget_expired_secrets(*, endpoint_id=None, now=None):
     return expired.update(previous_secret_encrypted="", previous_secret_expires_at=None)
 
 
-def webhook_endpoints_reencrypt_secrets():
+def webhook_endpoints_reencrypt_secrets() -> int:
     """Every endpoint's secrets under the first of ``POSTPAY_ENCRYPTION_KEYS``, so that an
     older key can be removed (``manage.py reencrypt_secrets``). Returns how many endpoints."""
     count = 0
@@ -189,7 +191,7 @@ def webhook_endpoints_reencrypt_secrets():
     return count
 
 
-def webhook_delivery_redeliver(*, actor, delivery_id):
+def webhook_delivery_redeliver(*, actor, delivery_id: int) -> WebhookDelivery:
     """Send one delivery again, whatever its status, with a fresh series of attempts."""
     _require(actor, "change", "webhookdelivery")
     with transaction.atomic():
@@ -203,7 +205,7 @@ def webhook_delivery_redeliver(*, actor, delivery_id):
     return delivery
 
 
-def webhook_endpoint_replay(*, actor, endpoint_id, after):
+def webhook_endpoint_replay(*, actor, endpoint_id: int, after: str) -> int:
     """Send again every event after ``after`` that the endpoint subscribes to (at most
     ``REPLAY_MAX_EVENTS``, the oldest first): existing deliveries are requeued, missing
     ones (older than the endpoint, or of a type it subscribed to later) created. Returns
@@ -231,7 +233,7 @@ def webhook_endpoint_replay(*, actor, endpoint_id, after):
     return len(event_ids)
 
 
-def webhook_endpoint_ping(*, actor, endpoint_id):
+def webhook_endpoint_ping(*, actor, endpoint_id: int) -> WebhookDelivery:
     """ "Send a test event": one ``ping`` event, ``{"endpoint": id}``, signed and sent like any
     other through the delivery task, to this endpoint only — whatever the endpoints that
     subscribe to every event (R34). Needs the permission to change the endpoint; an inactive

@@ -15,7 +15,7 @@ from postpay_portal.errors import InvalidInput, NotFound
 from postpay_portal.guards import as_id, is_staff, require_perm, require_user
 from settings_app.selectors import postpay_settings_get
 
-from ..credit import credit_check, order_increase
+from ..credit import CreditCheck, credit_check, order_increase
 from ..errors import CreditReviewOpen, InvalidOrderStatus, OrderInProgress, TrialAlreadyUsed
 from ..gate import GateDecision, order_first_status, postpay_gate
 from ..lock_objects import order_qs_select_for_update, subscription_qs_select_for_update
@@ -141,7 +141,15 @@ def _ensure_no_open_order(subscription_id, *, besides=None):
         raise OrderInProgress()
 
 
-def order_credit_check(*, account, plan, period, order_type, subscription=None, gated: bool):
+def order_credit_check(
+    *,
+    account: Account,
+    plan: Plan,
+    period: str,
+    order_type: str,
+    subscription: Subscription | None = None,
+    gated: bool,
+) -> CreditCheck | None:
     """R39, R40 for an order of a locked account, or None when the check does not apply: the
     order is not gated, the account is not approved, or its increase is not above zero.
     Refuses ``credit_review_open`` while a credit review of the account is open. The catalog
@@ -230,7 +238,7 @@ def _log_placed(placements):
         logger.info("order_placed", **placed)
 
 
-def plan_create(*, actor, name: str, billing_model: str, price, trial_days: int = 0) -> Plan:
+def plan_create(*, actor, name: str, billing_model: str, price: Decimal | int | str, trial_days: int = 0) -> Plan:
     """The catalog: plans are created, never edited (decision 9)."""
     require_perm(actor, ADD_PLAN, "Only operators may create plans.")
     fields = {}

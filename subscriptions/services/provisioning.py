@@ -7,7 +7,8 @@ lease that expires; the periodic sweep then re-enqueues the order.
 """
 
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import structlog
 from celery.exceptions import SoftTimeLimitExceeded
@@ -29,7 +30,7 @@ logger = structlog.get_logger(__name__)
 TRANSIENT_ERRORS = (TransientProvisioningError, OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 
-def enqueue_provisioning(order_id):
+def enqueue_provisioning(order_id: int) -> None:
     """Hand the order to the broker now.
 
     ``retry=False``: a broker that is down must not hang or fail the request that already
@@ -40,7 +41,7 @@ def enqueue_provisioning(order_id):
     provision_order_task.apply_async((order_id,), retry=False)
 
 
-def enqueue_provisioning_many(order_ids):
+def enqueue_provisioning_many(order_ids: Sequence[int]) -> None:
     """One order: its task now. Many (a bulk approval): one message that the worker fans out
     into a task per order, so the request does not publish a message a row; lost, the sweep
     re-enqueues them like any order left in ``provisioning``."""
@@ -90,7 +91,7 @@ def _claim(order_id):
     return order.claim_token, attempt
 
 
-def order_provision(*, order_id):
+def order_provision(*, order_id: int) -> Order | None:
     """R22, R23: provision the order once, whatever the number of deliveries.
 
     Raises a transient error (after releasing the lease) for the task to retry; any other
@@ -173,12 +174,12 @@ def _fail(order_id, attempt, exc, token=None):
     return order
 
 
-def order_fail_provisioning(*, order_id, error):
+def order_fail_provisioning(*, order_id: int, error: str | Exception) -> Order:
     """R22: after the last retry the order becomes provisioning_failed with the error kept."""
     return _fail(order_id, None, error)
 
 
-def provisioning_sweep(*, now=None):
+def provisioning_sweep(*, now: datetime | None = None) -> list[int]:
     """R22: re-enqueue orders left in ``provisioning``: a lost message, a worker killed
     mid-task, a broker that was down at approval. Returns the ids it re-enqueued."""
     now = now or timezone.now()

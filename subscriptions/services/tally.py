@@ -7,7 +7,7 @@ from ..models import OrderTally
 from ..order_tally import TALLY
 
 
-def order_tally_compact():
+def order_tally_compact() -> int:
     """Fold the tally's rows into one per status; returns how many rows there are now.
 
     On PostgreSQL one statement deletes the rows this snapshot sees and inserts their sums:
