@@ -20,14 +20,14 @@ from .models import EMAIL_UNIQUE_CONSTRAINT, Account, AccountClass, PostpayPermi
 from .selectors import accounts_with_email
 
 
-class _Unset:
+class Unset:
     """A term left out of a request: unchanged (``None`` clears it)."""
 
     def __repr__(self):
         return "UNSET"
 
 
-UNSET = _Unset()
+UNSET = Unset()
 ADD_ACCOUNT = "accounts.add_account"
 CHANGE_ACCOUNT = "accounts.change_account"
 STAFF_ONLY = "Only operators may manage accounts."
@@ -97,8 +97,8 @@ def account_create(
     manager: str | None = None,
     preapproved: bool = False,
     create_account_class: bool = True,
-    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
-    credit_review_on: date | str | None | _Unset = UNSET,
+    postpaid_limit: Decimal | int | str | None | Unset = UNSET,
+    credit_review_on: date | str | None | Unset = UNSET,
 ) -> Account:
     """R7, R8: a new account starts at ``none``, or ``approved`` when created pre-approved —
     which grants postpaid credit and needs the decide permission (R44), and may carry credit
@@ -319,8 +319,8 @@ def _not_a_date():
 
 def clean_terms(
     *,
-    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
-    credit_review_on: date | str | None | _Unset = UNSET,
+    postpaid_limit: Decimal | int | str | None | Unset = UNSET,
+    credit_review_on: date | str | None | Unset = UNSET,
 ) -> dict:
     """The terms given, cleaned; a term left out stays out (unchanged)."""
     terms = {}
@@ -376,8 +376,8 @@ def account_credit_terms_update(
     *,
     actor,
     account_id: int,
-    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
-    credit_review_on: date | str | None | _Unset = UNSET,
+    postpaid_limit: Decimal | int | str | None | Unset = UNSET,
+    credit_review_on: date | str | None | Unset = UNSET,
     reason: str,
 ) -> Account:
     """R37, R44: a manager changes an approved account's limit or review date ("Change credit

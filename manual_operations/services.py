@@ -19,7 +19,7 @@ from accounts.lock_objects import account_qs_select_for_update, locked_account
 from accounts.models import Account, PostpayPermission
 from accounts.services import (
     UNSET,
-    _Unset,
+    Unset,
     account_approve_postpay_in_advance,
     account_grant_postpay,
     account_refuse_postpay,
@@ -278,8 +278,8 @@ def manual_operation_approve(
     actor,
     operation_id: int,
     note: str = "",
-    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
-    credit_review_on: date | str | None | _Unset = UNSET,
+    postpaid_limit: Decimal | int | str | None | Unset = UNSET,
+    credit_review_on: date | str | None | Unset = UNSET,
 ) -> ManualOperation:
     """R14, R15, R41: approve once; the held order provisions after commit. A permission
     operation approves the account; a credit review leaves the permission as it is. Either may
@@ -418,8 +418,8 @@ def manual_operation_approve_in_advance(
     actor,
     account_id: int,
     note: str = "",
-    postpaid_limit: Decimal | int | str | None | _Unset = UNSET,
-    credit_review_on: date | str | None | _Unset = UNSET,
+    postpaid_limit: Decimal | int | str | None | Unset = UNSET,
+    credit_review_on: date | str | None | Unset = UNSET,
 ) -> Account:
     """R36b: a manager approves a ``none`` account before any order: one operation opened
     and approved at once (no order), the account approved, all audited (R29), in one
