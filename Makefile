@@ -25,10 +25,10 @@ run: venv
 test: venv-dev lint
 	$(PY) -m pytest -n auto --maxprocesses 4 --durations 15
 
-# The suite without what waits on workers, servers or the browser (marked `slow` by
-# tests/conftest.py): for the edit-test loop. `make test` still runs everything.
+# The suite without what waits on workers, servers, the browser or the clock, and without the
+# long fuzzing runs (marked `slow`), on SQLite: for the edit-test loop. `make test` runs everything.
 test-fast: venv-dev
-	$(PY) -m pytest -n auto --maxprocesses 4 -m "not slow" -q
+	POSTPAY_TEST_DB=sqlite $(PY) -m pytest -n auto --maxprocesses 4 -m "not slow" -q
 
 # One formatter and linter (ruff) and the import contracts (import-linter, pyproject.toml):
 # services, selectors and payloads never import an API, admin or portal module.

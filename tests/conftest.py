@@ -19,7 +19,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 REQUIREMENTS = {
-    "postgres": (postgres_in_use, "PostgreSQL is not installed (initdb/pg_ctl not found)"),
+    "postgres": (postgres_in_use, "the tests run on SQLite (PostgreSQL is not installed, or POSTPAY_TEST_DB=sqlite)"),
     "redis": (RedisServer.available, "redis-server is not installed"),
     "chromium": (lambda: chromium_path() is not None, "Debian's chromium is not installed"),
 }
@@ -44,8 +44,9 @@ SLOW_FIXTURES = {
     "browser",
     "sqlite_server",
     "web_processes",
+    "receiver",
 }
-SLOW_MARKERS = {"worker", "redis", "chromium"}
+SLOW_MARKERS = {"worker", "redis", "chromium", "postgres"}  # make test-fast runs on SQLite
 
 
 def pytest_collection_modifyitems(config, items):

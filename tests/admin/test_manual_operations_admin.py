@@ -309,7 +309,7 @@ def _open_operations(n, plan):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("rows", [10, 1000])
+@pytest.mark.parametrize("rows", [10, pytest.param(1000, marks=pytest.mark.slow)])
 def test_queue_runs_a_constant_number_of_queries(
     admin_client_for, manager_max, manual_mode, postpaid_plan_no_trial, rows, django_assert_max_num_queries
 ):

@@ -38,6 +38,7 @@ def test_a_staff_login_expires_after_eight_idle_hours_a_customers_after_two_week
     assert settings.SESSION_COOKIE_AGE == 14 * 24 * 3600
 
 
+@pytest.mark.slow  # waits on the clock
 def test_an_idle_staff_session_is_over_and_a_customers_is_not(customer_alice, settings):
     settings.POSTPAY_STAFF_SESSION_IDLE_HOURS = 3 / 3600  # three seconds, for the test
     StaffFactory(username="olga", is_superuser=True)
@@ -52,6 +53,7 @@ def test_an_idle_staff_session_is_over_and_a_customers_is_not(customer_alice, se
     assert customer.get("/portal/").status_code == 200
 
 
+@pytest.mark.slow  # waits on the clock
 def test_a_used_staff_session_stays_open_past_the_idle_time(settings):
     settings.POSTPAY_STAFF_SESSION_IDLE_HOURS = 4 / 3600  # four seconds, for the test
     StaffFactory(username="olga", is_superuser=True)

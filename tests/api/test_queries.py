@@ -42,6 +42,7 @@ LISTS = [
 ]
 
 
+@pytest.mark.slow  # writes hundreds of rows per list
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", LISTS)
 def test_list_query_count_does_not_grow_with_the_rows(

@@ -102,6 +102,7 @@ def wsgi_schema(db):
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow  # fuzzes the whole schema: tens of seconds
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["customer", "manager"])
 def test_r31_schemathesis_finds_no_server_error_and_no_undocumented_response(

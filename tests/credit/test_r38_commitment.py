@@ -166,6 +166,7 @@ class CommitmentHistories(RuleBasedStateMachine):
         assert annotated == expected
 
 
+@pytest.mark.slow  # a long Hypothesis run
 def test_r38_the_commitment_selector_equals_a_replay_of_random_histories():
     run_state_machine_as_test(
         CommitmentHistories,

@@ -334,6 +334,7 @@ def test_r46_an_operator_cannot_revoke_another_logins_token_on_their_page(client
 # --- DRF's plain-text tokens are carried over as hashes -------------------------------------------
 
 
+@pytest.mark.postgres  # PostgreSQL's DDL inside the test's transaction; SQLite's schema editor refuses one
 def test_r46_drf_tokens_are_carried_over_hashed_and_the_plain_text_is_deleted(customer_alice, settings):
     from importlib import import_module
 
