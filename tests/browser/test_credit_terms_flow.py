@@ -19,26 +19,11 @@ from manual_operations.models import ManualOperation, OperationStatus, Operation
 from settings_app.services import postpay_settings_update
 from subscriptions.models import Order, OrderStatus
 from subscriptions.services import order_place, order_provision
-from tests.browser.test_layout_and_accessibility import CLIPPED_CELLS_JS, serious_violations
-from tests.factories import PASSWORD, AccountFactory, CustomerFactory, ManagerFactory, PlanFactory
+from tests.browser.test_layout_and_accessibility import CLIPPED_CELLS_JS
+from tests.factories import AccountFactory, CustomerFactory, ManagerFactory, PlanFactory
+from tests.support.browser import customer_log_in, log_in, serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def operator_log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text("Log out")
-
-
-def customer_log_in(page, base_url, username):
-    page.goto(f"{base_url}/portal/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 @pytest.fixture
@@ -64,7 +49,7 @@ def test_r39_r41_r43_a_limit_set_on_approval_holds_the_next_order_until_a_manage
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # R15, R43: the approval page takes a limit, pre-filled from the account class.
-    operator_log_in(page, base, "manager", f"/admin/manual_operations/manualoperation/{permission.pk}/change/")
+    log_in(page, base, "manager", f"/admin/manual_operations/manualoperation/{permission.pk}/change/")
     page.click("#approve-operation")
     expect(page.locator("#id_postpaid_limit")).to_have_value("50.00")
     page.fill("#id_note", "Known customer; start with the Standard limit.")

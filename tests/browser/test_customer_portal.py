@@ -9,21 +9,13 @@ from playwright.sync_api import expect
 
 from manual_operations.models import ManualOperation
 from manual_operations.services import manual_operation_approve
-from tests.factories import PASSWORD
+from tests.support.browser import customer_log_in
 
 UNDER_REVIEW = re.compile("under review", re.IGNORECASE)
 
 
 def nav(page, name):
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/portal/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,7 +31,7 @@ def test_r9_r15_r27_customer_orders_postpaid_is_reviewed_then_sees_it_active(
     django_capture_on_commit_callbacks,
 ):
     page.set_viewport_size({"width": 1200, "height": 800})
-    log_in(page, live_server.url, "alice")
+    customer_log_in(page, live_server.url, "alice")
 
     # The catalog lists the postpaid plan; the customer orders a commercial period, and
     # confirms it on a summary that says the order will be held for a review.

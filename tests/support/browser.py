@@ -28,6 +28,15 @@ def log_in(page, base_url, username, next_path):
     expect(page.locator("#user-tools")).to_contain_text("Log out")
 
 
+def customer_log_in(page, base_url, username):
+    """The customer portal's login form, then the dashboard."""
+    page.goto(f"{base_url}/portal/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
 def serious_violations(page):
     results = Axe().run(page, options={"resultTypes": ["violations"]})
     return [
