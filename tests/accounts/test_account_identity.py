@@ -196,6 +196,7 @@ def migrate_to_the_latest():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow  # runs the migrations
 def test_the_migration_stops_on_shared_e_mails_naming_them_and_changes_nothing():
     apps = migrate(BEFORE)
     try:

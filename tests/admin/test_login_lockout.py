@@ -93,6 +93,7 @@ def _check(env):
     )
 
 
+@pytest.mark.subprocess
 def test_the_replaced_proxy_count_stops_the_app_with_how_to_migrate():
     result = _check({"POSTPAY_TRUSTED_PROXY_COUNT": "1"})
     assert result.returncode != 0

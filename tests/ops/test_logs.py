@@ -157,6 +157,7 @@ def _log_of_one_event(debug, var_dir):
     return line
 
 
+@pytest.mark.subprocess
 def test_r35_logs_are_json_in_production_and_readable_text_under_make_run(tmp_path):
     production = json.loads(_log_of_one_event("0", tmp_path))
     assert production["event"] == "order_placed" and production["order_id"] == 41

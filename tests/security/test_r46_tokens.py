@@ -392,6 +392,7 @@ print(json.dumps({"works": api_token_authenticate("fedcba9876543210fedcba9876543
 """
 
 
+@pytest.mark.slow  # runs the migrations
 def test_r46_migrate_runs_on_a_database_that_has_drf_tokens(tmp_path):
     env = {
         **os.environ,

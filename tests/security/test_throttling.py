@@ -172,6 +172,7 @@ def test_counters_are_shared_through_redis_when_the_cache_is_redis(rates, settin
     assert redis.Redis.from_url(url).keys("*throttle_token_per_username*")
 
 
+@pytest.mark.subprocess
 def test_cache_url_selects_redis_and_locmem_is_the_default(tmp_path):
     import json
     import os

@@ -71,6 +71,7 @@ def test_one_price_format_amount_and_currency(settings):
     assert format_price("9.90") == "9.90 EUR"
 
 
+@pytest.mark.subprocess
 def test_postpay_currency_is_read_from_the_environment_and_must_be_a_code(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "POSTPAY_CURRENCY"}
     env.update(

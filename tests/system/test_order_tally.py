@@ -232,6 +232,7 @@ class OrderHistories(RuleBasedStateMachine):
         self._atomic.__exit__(None, None, None)
 
 
+@pytest.mark.slow  # a long Hypothesis run
 def test_generated_histories_keep_every_status_count_exact():
     run_state_machine_as_test(
         OrderHistories,
