@@ -149,7 +149,8 @@ def test_r45_enrolment_shows_a_qr_code_then_backup_codes_and_lets_the_decider_in
     wrong = client.post(gate["Location"], {f"{prefix}-current_step": "generator", "generator-token": "1"})
     assert wrong.context["wizard"]["steps"].current == "generator"  # refused, nothing made
     assert not TOTPDevice.objects.filter(user=manager_max).exists()
-    done = client.post(gate["Location"], {f"{prefix}-current_step": "generator", "generator-token": f"{totp(key):06d}"})
+    code = f"{totp(key):06d}"
+    done = client.post(gate["Location"], {f"{prefix}-current_step": "generator", "generator-token": code})
 
     assert done.status_code == 200
     codes = done.context["codes"]
@@ -159,7 +160,8 @@ def test_r45_enrolment_shows_a_qr_code_then_backup_codes_and_lets_the_decider_in
     assert device.bin_key == key
     assert_let_in(client, decider_admin_urls)  # the enrolment verified this session
     # The code typed to enrol is not accepted a second time.
-    assert token_request("max", otp=f"{totp(key):06d}").status_code == 401
+    # The very code, not one computed again: the next 30-second step would give a new, valid one.
+    assert token_request("max", otp=code).status_code == 401
 
 
 # --- the API --------------------------------------------------------------------------------
